@@ -1,0 +1,37 @@
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["dist/**", "node_modules/**", ".replay/**", "test-results/**", "coverage/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ["eslint.config.js"] }, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      "@typescript-eslint/restrict-template-expressions": ["error", { allowNumber: true, allowBoolean: true }],
+      "@typescript-eslint/no-unnecessary-condition": ["error", { allowConstantLoopConditions: true }],
+      "no-restricted-syntax": ["error", { selector: "ExportDefaultDeclaration", message: "Use named exports." }],
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            { name: "dockerode", message: "Only src/runner/docker-engine.ts talks to dockerode." },
+            { name: "pg", message: "Only src/db/sql-client.ts talks to pg." },
+            { name: "@electric-sql/pglite", message: "Only src/db/sql-client.ts talks to PGlite." },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["src/runner/docker-engine.ts", "src/db/sql-client.ts", "src/server/job-queue-postgres.ts"],
+    rules: { "no-restricted-imports": "off" },
+  },
+  { files: ["eslint.config.js"], ...tseslint.configs.disableTypeChecked },
+  {
+    files: ["test/**/*.ts", "src/**/*.test.ts", "bench/**/*.ts"],
+    rules: { "@typescript-eslint/no-non-null-assertion": "off" },
+  },
+);

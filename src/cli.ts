@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+/**
+ * The command line. The only place (with the HTTP layer) that turns errors into exit codes
+ * and messages; everything below throws ReplayError.
+ */
+import { readFileSync } from "node:fs";
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Command, CommanderError, Option } from "commander";
+import { COMMANDS } from "./commands/index.js";
+import { styleFor } from "./commands/terminal-style.js";
+import { EXIT, EXIT_CODES_HELP, ReplayError, exitCodeFor, isReplayError } from "./errors/index.js";
+
+export const VERSION = (
+  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
+
+export function buildProgram(): Command {
+  const program = new Command("replay-runner")
+    .description(
+      "Replays the recorded processing steps behind an artifact in hermetic containers and\nchecks, byte for byte, that each recorded result comes out again.",
+    )
+    .version(VERSION, "-V, --version")
+    .addOption(new Option("--db <url>", "registry PostgreSQL URL (default: $DATABASE_URL, else the embedded registry)"))
+    .addOption(new Option("--blobs <dir>", "blob store root (default: $REPLAY_BLOBS, else <home>/blobs)"))
+    .addOption(new Option("--home <dir>", "replay-runner's folder (default: $REPLAY_HOME, else ./.replay)"))
+    .option("--debug", "print stack traces and causes of errors")
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText(
+      "after",
+      `\nEnvironment: DATABASE_URL, REPLAY_BLOBS, REPLAY_HOME, DOCKER_HOST, REPLAY_WHEELHOUSE, REPLAY_PIP_INDEX_URL, NO_COLOR\n\n${EXIT_CODES_HELP}`,
+    )
+    .exitOverride();
+  for (const register of COMMANDS) register(program);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+function report(error: unknown, debug: boolean): number {
+  const style = styleFor(process.stderr);
+  if (error instanceof CommanderError) {
+    // Commander already printed its message (and help for --help / --version).
+    if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return EXIT.ok;
+    if (error.code === "commander.help") return EXIT.ok;
+    return EXIT.usage;
+  }
+  const replayError = isReplayError(error)
+    ? error
+    : new ReplayError("INTERNAL", `Unexpected error: ${error instanceof Error ? error.message : String(error)}`, {
+        hint: "This is a bug in replay-runner. Run again with --debug and report the output.",
+        cause: error,
+      });
+  process.stderr.write(`${style.red("error")}: ${replayError.message}\n`);
+  if (replayError.hint !== undefined) process.stderr.write(`${style.dim("hint")}: ${replayError.hint}\n`);
+  if (debug) {
+    let current: unknown = replayError;
+    while (current instanceof Error) {
+      process.stderr.write(`${current.stack ?? current.message}\n`);
+      current = current.cause;
+      if (current !== undefined) process.stderr.write("caused by: ");
+    }
+    if (current !== undefined) process.stderr.write(`${String(current)}\n`);
+  }
+  return exitCodeFor(replayError.code);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const debug = argv.includes("--debug");
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
+  } catch (error) {
+    return report(error, debug);
+  }
+}
+
+function invokedDirectly(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  const code = await main(process.argv);
+  process.exitCode = code;
+}

@@ -1,0 +1,41 @@
+/** What every command needs: settings from flags and environment, and an open registry. */
+import type { Command } from "commander";
+import { resolveSettings, type Settings } from "../config/index.js";
+import { migrate, openSqlClient, type SqlClient } from "../db/index.js";
+
+export interface GlobalOptions {
+  db?: string;
+  blobs?: string;
+  home?: string;
+  debug?: boolean;
+}
+
+export function settingsOf(command: Command): Settings {
+  const opts = command.optsWithGlobals<GlobalOptions>();
+  return resolveSettings({ db: opts.db, blobs: opts.blobs, home: opts.home });
+}
+
+export interface RegistryAccess {
+  /** Create the embedded data folder when missing (init and the record commands). */
+  create?: boolean;
+  /** Bring replay-runner's own schema up to date first (commands that write it). */
+  migrate?: boolean;
+}
+
+export async function withRegistry<T>(
+  settings: Settings,
+  access: RegistryAccess,
+  work: (client: SqlClient) => Promise<T>,
+): Promise<T> {
+  const client = await openSqlClient({
+    databaseUrl: settings.databaseUrl,
+    embeddedDir: settings.embeddedDir,
+    create: access.create ?? false,
+  });
+  try {
+    if (access.migrate === true) await migrate(client);
+    return await work(client);
+  } finally {
+    await client.close();
+  }
+}

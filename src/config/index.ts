@@ -1,0 +1,2 @@
+export { resolveSettings } from "./settings.js";
+export type { Settings, SettingsFlags } from "./settings.js";

@@ -1,0 +1,57 @@
+/**
+ * Where replay-runner reads and writes: from the contract's environment variables, with
+ * flags of the same meaning taking precedence.
+ */
+import path from "node:path";
+import { z } from "zod";
+import { ReplayError } from "../errors/index.js";
+
+export interface Settings {
+  /** null: the embedded registry under `home`. */
+  databaseUrl: string | null;
+  /** REPLAY_HOME, default `.replay` in the working directory. */
+  home: string;
+  embeddedDir: string;
+  blobRoot: string;
+  dockerHost: string | undefined;
+  wheelhouse: string | undefined;
+  pipIndexUrl: string | undefined;
+}
+
+export interface SettingsFlags {
+  db?: string | undefined;
+  blobs?: string | undefined;
+  home?: string | undefined;
+}
+
+const databaseUrlSchema = z
+  .string()
+  .refine((v) => /^postgres(ql)?:\/\//.test(v), { message: "must be a postgres:// or postgresql:// URL" });
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value;
+}
+
+export function resolveSettings(flags: SettingsFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Settings {
+  const rawUrl = nonEmpty(flags.db) ?? nonEmpty(env.DATABASE_URL);
+  let databaseUrl: string | null = null;
+  if (rawUrl !== undefined) {
+    const parsed = databaseUrlSchema.safeParse(rawUrl);
+    if (!parsed.success) {
+      throw new ReplayError("USAGE", `The registry URL "${rawUrl}" ${parsed.error.issues[0]?.message ?? "is invalid"}.`, {
+        hint: "Use e.g. postgres:///registry?host=/var/run/postgresql&user=root, or unset DATABASE_URL for the embedded registry.",
+      });
+    }
+    databaseUrl = parsed.data;
+  }
+  const home = path.resolve(cwd, nonEmpty(flags.home) ?? nonEmpty(env.REPLAY_HOME) ?? ".replay");
+  return {
+    databaseUrl,
+    home,
+    embeddedDir: path.join(home, "registry"),
+    blobRoot: path.resolve(cwd, nonEmpty(flags.blobs) ?? nonEmpty(env.REPLAY_BLOBS) ?? path.join(home, "blobs")),
+    dockerHost: nonEmpty(env.DOCKER_HOST),
+    wheelhouse: nonEmpty(env.REPLAY_WHEELHOUSE) ? path.resolve(cwd, env.REPLAY_WHEELHOUSE ?? "") : undefined,
+    pipIndexUrl: nonEmpty(env.REPLAY_PIP_INDEX_URL),
+  };
+}

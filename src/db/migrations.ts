@@ -1,0 +1,78 @@
+/**
+ * replay-runner's own tables live in the `replay_runner` schema, created by versioned
+ * migrations. The contract's four tables are never altered.
+ */
+import type { SqlClient } from "./sql-client.js";
+import { CONTRACT_SCHEMA_SQL } from "./contract-schema.js";
+
+export const OWN_SCHEMA = "replay_runner";
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "replays and image cache",
+    sql: `
+      CREATE TABLE replay_runner.replays (
+        id                 text PRIMARY KEY,
+        target_artifact_id text NOT NULL,
+        status             text NOT NULL,        -- queued | running | succeeded | failed | interrupted
+        options            jsonb NOT NULL DEFAULT '{}'::jsonb,
+        out_dir            text,
+        idempotency_key    text UNIQUE,
+        created_at         timestamptz NOT NULL DEFAULT now(),
+        started_at         timestamptz,
+        finished_at        timestamptz,
+        exit_code          integer,
+        progress           jsonb NOT NULL DEFAULT '[]'::jsonb,
+        manifest           jsonb,
+        error              jsonb
+      );
+      CREATE INDEX replays_target_idx ON replay_runner.replays (target_artifact_id, created_at DESC);
+      CREATE TABLE replay_runner.images (
+        env_hash      text PRIMARY KEY,
+        image_ref     text NOT NULL,
+        image_id      text NOT NULL,
+        lock_sha256   text NOT NULL,
+        built_at      timestamptz NOT NULL DEFAULT now(),
+        build_seconds double precision
+      );
+    `,
+  },
+];
+
+/** Applies pending migrations in one transaction each; cheap (one query) when up to date. */
+export async function migrate(client: SqlClient): Promise<number[]> {
+  await client.exec(
+    `CREATE SCHEMA IF NOT EXISTS ${OWN_SCHEMA};
+     CREATE TABLE IF NOT EXISTS ${OWN_SCHEMA}.schema_migrations (
+       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());`,
+  );
+  const rows = await client.query<{ version: number }>(`SELECT version FROM ${OWN_SCHEMA}.schema_migrations`);
+  const applied = new Set(rows.map((r) => Number(r.version)));
+  const done: number[] = [];
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.version)) continue;
+    await client.transaction(async (tx) => {
+      // Two processes migrating one PostgreSQL database at once: the second waits here.
+      if (client.backend === "postgres") await tx.query("SELECT pg_advisory_xact_lock(7212001)");
+      const again = await tx.query(`SELECT 1 FROM ${OWN_SCHEMA}.schema_migrations WHERE version = $1`, [m.version]);
+      if (again.length > 0) return;
+      await tx.exec(m.sql);
+      await tx.query(`INSERT INTO ${OWN_SCHEMA}.schema_migrations (version, name) VALUES ($1, $2)`, [m.version, m.name]);
+      done.push(m.version);
+    });
+  }
+  return done;
+}
+
+/** Creates the contract's tables (when missing) and replay-runner's own schema. */
+export async function initRegistry(client: SqlClient): Promise<void> {
+  await client.exec(CONTRACT_SCHEMA_SQL);
+  await migrate(client);
+}

@@ -1,0 +1,288 @@
+/**
+ * The one module that talks to PostgreSQL (node-postgres) and to the embedded PGlite.
+ * Everything else depends on the small SqlClient interface, so both backends run the same SQL.
+ */
+import { mkdir, open, readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import pg from "pg";
+import { ReplayError, messageOf } from "../errors/index.js";
+
+export type SqlParam = string | number | boolean | null | Date | bigint | readonly unknown[] | object;
+
+export interface SqlQueryable {
+  query<Row = Record<string, unknown>>(text: string, params?: readonly SqlParam[]): Promise<Row[]>;
+  /** Runs several statements separated by `;` (no parameters): DDL, migrations. */
+  exec(text: string): Promise<void>;
+}
+
+export interface SqlClient extends SqlQueryable {
+  readonly backend: "postgres" | "embedded";
+  /** A description safe to print: no password. */
+  readonly description: string;
+  /** Queries sent so far (exec counts one), so tests can assert how many a walk takes. */
+  readonly queryCount: number;
+  transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** postgres:// URL; null selects the embedded registry under `embeddedDir`. */
+  databaseUrl: string | null;
+  embeddedDir: string;
+  /** Embedded only: create the data folder when missing (init, record commands). */
+  create?: boolean;
+  /** Pool size for PostgreSQL (the server wants more than one). */
+  poolSize?: number;
+}
+
+export async function openSqlClient(options: OpenOptions): Promise<SqlClient> {
+  if (options.databaseUrl !== null) return openPostgres(options.databaseUrl, options.poolSize ?? 4);
+  return openEmbedded(options.embeddedDir, options.create ?? false);
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "postgres://(unparsable URL)";
+  }
+}
+
+function pgErrorToReplayError(error: unknown, description: string): ReplayError {
+  const code = (error as { code?: string }).code;
+  // Connection-level failures are infrastructure; SQL errors are bugs or bad registries.
+  const connection =
+    code === "ECONNREFUSED" ||
+    code === "ENOTFOUND" ||
+    code === "ETIMEDOUT" ||
+    code === "ECONNRESET" ||
+    code === "ENOENT" ||
+    code === "57P01" ||
+    code === "57P03" ||
+    code === "3D000" ||
+    code === "28000" ||
+    code === "28P01" ||
+    /Connection terminated|connect ECONNREFUSED|no PostgreSQL user name/i.test(messageOf(error));
+  if (connection) {
+    return new ReplayError("DATABASE_UNAVAILABLE", `Cannot reach the registry database ${description}: ${messageOf(error)}`, {
+      hint: "Check DATABASE_URL (or --db) and that PostgreSQL is running, e.g. `pg_ctlcluster 15 main start`; unset DATABASE_URL to use the embedded registry.",
+      cause: error,
+    });
+  }
+  if (code === "42P01") {
+    return new ReplayError("REGISTRY_DATA", `The database ${description} has no registry tables: ${messageOf(error)}`, {
+      hint: "Run `replay-runner init` (with the same --db) to create them.",
+      cause: error,
+    });
+  }
+  return new ReplayError("INTERNAL", `Database query failed on ${description}: ${messageOf(error)}`, { cause: error });
+}
+
+async function openPostgres(url: string, poolSize: number): Promise<SqlClient> {
+  const description = redact(url);
+  // int8 as a JS number: sizes stay far below 2^53, and both backends then agree.
+  const types = {
+    getTypeParser: (oid: number, format?: string) =>
+      oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as "text"),
+  };
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: 10_000 });
+  // An idle client that loses its server must not crash the process.
+  pool.on("error", () => undefined);
+  let count = 0;
+  const wrap = (q: pg.Pool | pg.PoolClient): SqlQueryable => ({
+    async query<Row>(text: string, params: readonly SqlParam[] = []) {
+      count++;
+      try {
+        const result = await q.query(text, params as unknown[]);
+        return result.rows as Row[];
+      } catch (error) {
+        throw pgErrorToReplayError(error, description);
+      }
+    },
+    async exec(text: string) {
+      count++;
+      try {
+        await q.query(text);
+      } catch (error) {
+        throw pgErrorToReplayError(error, description);
+      }
+    },
+  });
+  const base = wrap(pool);
+  try {
+    await pool.query("SELECT 1");
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw pgErrorToReplayError(error, description);
+  }
+  let closed = false;
+  const client: SqlClient = {
+    backend: "postgres",
+    description,
+    get queryCount() {
+      return count;
+    },
+    query: base.query.bind(base),
+    exec: base.exec.bind(base),
+    async transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+      let conn: pg.PoolClient;
+      try {
+        conn = await pool.connect();
+      } catch (error) {
+        throw pgErrorToReplayError(error, description);
+      }
+      const tx = wrap(conn);
+      try {
+        await tx.exec("BEGIN");
+        const result = await work(tx);
+        await tx.exec("COMMIT");
+        return result;
+      } catch (error) {
+        await conn.query("ROLLBACK").catch(() => undefined);
+        throw error;
+      } finally {
+        conn.release();
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+    [Symbol.asyncDispose]() {
+      return client.close();
+    },
+  };
+  return client;
+}
+
+/**
+ * PGlite is single-process: two processes on one data folder would corrupt it. A lock file
+ * holding our pid keeps a second one out; a lock left by a dead process is taken over.
+ */
+async function acquireLock(lockPath: string): Promise<() => Promise<void>> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(lockPath, "wx");
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return () => rm(lockPath, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const holder = Number((await readFile(lockPath, "utf8").catch(() => "")).trim());
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+        throw new ReplayError("DATABASE_UNAVAILABLE", `The embedded registry ${path.dirname(lockPath)} is in use by process ${holder}.`, {
+          hint: "Wait for that command (or `replay-runner serve`) to finish, or point both at PostgreSQL with DATABASE_URL.",
+          details: { pid: holder },
+        });
+      }
+      await rm(lockPath, { force: true });
+    }
+  }
+  throw new ReplayError("DATABASE_UNAVAILABLE", `Could not lock the embedded registry ${path.dirname(lockPath)}.`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await readFile(path.join(p, "PG_VERSION"));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function openEmbedded(dir: string, create: boolean): Promise<SqlClient> {
+  const dataDir = path.resolve(dir);
+  if (!(await exists(dataDir))) {
+    if (!create) {
+      throw new ReplayError("NOT_FOUND", `There is no embedded registry at ${dataDir}.`, {
+        hint: "Create one with `replay-runner init` (or record into it with `replay-runner add`), set REPLAY_HOME to the folder that holds it, or set DATABASE_URL.",
+        details: { path: dataDir },
+      });
+    }
+    await mkdir(dataDir, { recursive: true });
+  }
+  const release = await acquireLock(`${dataDir}.lock`);
+  let db: PGlite;
+  try {
+    db = await PGlite.create(dataDir);
+  } catch (error) {
+    await release();
+    throw new ReplayError("DATABASE_UNAVAILABLE", `Cannot open the embedded registry at ${dataDir}: ${messageOf(error)}`, {
+      cause: error,
+    });
+  }
+  let count = 0;
+  const description = `embedded registry ${dataDir}`;
+  const translate = (error: unknown): ReplayError => {
+    if ((error as { code?: string }).code === "42P01") return pgErrorToReplayError(error, description);
+    return new ReplayError("INTERNAL", `Embedded registry query failed: ${messageOf(error)}`, { cause: error });
+  };
+  const wrap = (q: Pick<PGlite, "query" | "exec">): SqlQueryable => ({
+    async query<Row>(text: string, params: readonly SqlParam[] = []) {
+      count++;
+      try {
+        const result = await q.query<Row>(text, params as unknown[]);
+        return result.rows.map((row) => normalizeRow(row as Record<string, unknown>) as Row);
+      } catch (error) {
+        throw translate(error);
+      }
+    },
+    async exec(text: string) {
+      count++;
+      try {
+        await q.exec(text);
+      } catch (error) {
+        throw translate(error);
+      }
+    },
+  });
+  const base = wrap(db);
+  let closed = false;
+  const client: SqlClient = {
+    backend: "embedded",
+    description,
+    get queryCount() {
+      return count;
+    },
+    query: base.query.bind(base),
+    exec: base.exec.bind(base),
+    transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+      return db.transaction((tx) => work(wrap(tx)));
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await db.close();
+      } finally {
+        await release();
+      }
+    },
+    [Symbol.asyncDispose]() {
+      return client.close();
+    },
+  };
+  return client;
+}
+
+/** PGlite returns int8 as bigint; pg (configured above) as number. Make them agree. */
+function normalizeRow(row: Record<string, unknown>): Record<string, unknown> {
+  for (const [key, value] of Object.entries(row)) {
+    if (typeof value === "bigint") row[key] = Number(value);
+  }
+  return row;
+}

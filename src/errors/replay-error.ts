@@ -1,0 +1,50 @@
+/**
+ * Every failure replay-runner reports to a user is a ReplayError: a stable `code` that
+ * callers (CLI, HTTP) map to exit codes and statuses, a message that says what went wrong,
+ * a `hint` that says what to do, and structured `details` for --json and the API.
+ */
+export type ReplayErrorCode =
+  | "USAGE" // bad flags or arguments
+  | "NOT_FOUND" // unknown artifact, step or replay id
+  | "REGISTRY_DATA" // the registry's rows cannot describe a replayable chain
+  | "INTEGRITY" // a frozen input's bytes do not match its recorded hash (--strict)
+  | "DATABASE_UNAVAILABLE"
+  | "DOCKER_UNAVAILABLE"
+  | "IMAGE_BUILD" // an environment image could not be built
+  | "OUTPUT" // the output folder cannot be written
+  | "INTERRUPTED"
+  | "INTERNAL";
+
+export interface ReplayErrorOptions {
+  hint?: string;
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+export class ReplayError extends Error {
+  readonly code: ReplayErrorCode;
+  readonly hint: string | undefined;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ReplayErrorCode, message: string, options: ReplayErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = "ReplayError";
+    this.code = code;
+    this.hint = options.hint;
+    this.details = options.details ?? {};
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, hint: this.hint, details: this.details };
+  }
+}
+
+export function isReplayError(error: unknown): error is ReplayError {
+  return error instanceof ReplayError;
+}
+
+/** The message of any thrown value, for wrapping library errors once at a boundary. */
+export function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,65 @@
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { Transform, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
+
+/** `sha256:` + 64 lowercase hex digits, the contract's content_hash. */
+export const CONTENT_HASH_RE = /^sha256:[0-9a-f]{64}$/;
+
+export function isContentHash(value: unknown): value is string {
+  return typeof value === "string" && CONTENT_HASH_RE.test(value);
+}
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+export function contentHashOf(data: string | Uint8Array): string {
+  return `sha256:${sha256Hex(data)}`;
+}
+
+/** A pass-through stream that hashes and counts the bytes flowing through it. */
+export class HashingStream extends Transform {
+  private readonly hash = createHash("sha256");
+  private count = 0;
+  private digestValue: string | undefined;
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.hash.update(chunk);
+    this.count += chunk.length;
+    done(null, chunk);
+  }
+
+  override _flush(done: TransformCallback): void {
+    this.digestValue = `sha256:${this.hash.digest("hex")}`;
+    done();
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The content hash; only after the stream has ended. */
+  get contentHash(): string {
+    if (this.digestValue === undefined) throw new Error("HashingStream: digest read before the end of the stream");
+    return this.digestValue;
+  }
+}
+
+export interface HashedFile {
+  contentHash: string;
+  size: number;
+}
+
+export async function hashFile(file: string): Promise<HashedFile> {
+  const hash = createHash("sha256");
+  let size = 0;
+  await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), async function* (source: AsyncIterable<Buffer>) {
+    for await (const chunk of source) {
+      hash.update(chunk);
+      size += chunk.length;
+    }
+    yield* [];
+  });
+  return { contentHash: `sha256:${hash.digest("hex")}`, size };
+}

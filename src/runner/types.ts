@@ -1,0 +1,68 @@
+/**
+ * What a container step needs and what comes back. The Docker implementation lives in
+ * runner/container-step-runner.ts; a future Kubernetes executor implements the same interface.
+ */
+import type { Readable } from "node:stream";
+
+/** A payload to place in the container: a file in the blob store or a replayed output. */
+export interface PayloadSource {
+  /** Plain file name (no `/`): /in/<name> or /code/<name>. */
+  name: string;
+  size: number;
+  open(): Readable;
+}
+
+export interface ContainerStepRequest {
+  /** For labels and messages. */
+  stepId: string;
+  runId: string;
+  /** Image id or reference; it must already exist on the engine (see images/). */
+  image: string;
+  command: string[];
+  /** /in/<name>, read-only to the step. */
+  inputs: PayloadSource[];
+  /** /in/params.json bytes. */
+  params: Uint8Array;
+  /** /code/<name>. */
+  code: PayloadSource;
+  /** Exactly these variables; nothing from the host. */
+  env: Record<string, string>;
+  timeoutMs: number;
+  memoryBytes: number;
+  /** Where the runner writes the bytes of /out/output. */
+  outputFile: string;
+  maxOutputBytes: number;
+  signal?: AbortSignal | undefined;
+}
+
+export type StepFailureKind =
+  | "exit" // non-zero exit status
+  | "timeout"
+  | "oom"
+  | "start" // the container could not be created or started
+  | "output" // /out/output missing, or the archive broke a rule (symlink, .., size, ...)
+  | "interrupted"
+  | "engine"; // the Docker engine failed or went away mid-step
+
+export type ContainerStepResult =
+  | {
+      status: "succeeded";
+      contentHash: string;
+      size: number;
+      durationMs: number;
+      imageId: string;
+      stderrTail: string;
+    }
+  | {
+      status: "failed";
+      failure: StepFailureKind;
+      reason: string;
+      exitCode?: number | undefined;
+      stderrTail?: string | undefined;
+      durationMs: number;
+      imageId?: string | undefined;
+    };
+
+export interface StepExecutor {
+  runStep(request: ContainerStepRequest): Promise<ContainerStepResult>;
+}

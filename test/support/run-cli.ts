@@ -1,0 +1,52 @@
+/** Runs the built CLI (dist/cli.js) as a user would, and returns what it printed and its exit code. */
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../dist/cli.js");
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** Do not inherit DATABASE_URL & co from the test process. */
+  cleanEnv?: boolean;
+  input?: string;
+  timeoutMs?: number;
+}
+
+const CONFIG_VARS = ["DATABASE_URL", "REPLAY_HOME", "REPLAY_BLOBS", "REPLAY_WHEELHOUSE", "REPLAY_PIP_INDEX_URL", "REPLAY_API_TOKEN"];
+
+export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+  for (const name of CONFIG_VARS) delete env[name];
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: options.cwd ?? process.cwd(),
+      env: cliEnv(options.env),
+      stdio: ["pipe", "pipe", "pipe"],
+      timeout: options.timeoutMs ?? 300_000,
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.stdin.end(options.input ?? "");
+  });
+}
