@@ -16,7 +16,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
-    name: "replays and image cache",
+    name: "replays",
     sql: `
       CREATE TABLE replay_runner.replays (
         id                 text PRIMARY KEY,
@@ -34,14 +34,6 @@ export const MIGRATIONS: readonly Migration[] = [
         error              jsonb
       );
       CREATE INDEX replays_target_idx ON replay_runner.replays (target_artifact_id, created_at DESC);
-      CREATE TABLE replay_runner.images (
-        env_hash      text PRIMARY KEY,
-        image_ref     text NOT NULL,
-        image_id      text NOT NULL,
-        lock_sha256   text NOT NULL,
-        built_at      timestamptz NOT NULL DEFAULT now(),
-        build_seconds double precision
-      );
     `,
   },
 ];

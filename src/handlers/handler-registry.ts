@@ -1,0 +1,19 @@
+/**
+ * step_type -> handler. Adding a step type is one handler file plus one line here;
+ * `replay-runner step-types` reads this to say which types are handled.
+ */
+import type { StepHandler } from "./handler.js";
+
+const HANDLERS: readonly StepHandler[] = [];
+
+const byType = new Map(HANDLERS.map((h) => [h.stepType, h]));
+
+export function handlerFor(stepType: string): StepHandler | undefined {
+  return byType.get(stepType);
+}
+
+/** True when replay-runner can re-execute or verify this step type (not merely report it). */
+export function isHandled(stepType: string): boolean {
+  const handler = byType.get(stepType);
+  return handler !== undefined && handler.mode !== "unreplayable";
+}
