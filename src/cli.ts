@@ -3,17 +3,14 @@
  * The command line. The only place (with the HTTP layer) that turns errors into exit codes
  * and messages; everything below throws ReplayError.
  */
-import { readFileSync } from "node:fs";
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
 import { COMMANDS } from "./commands/index.js";
 import { styleFor } from "./commands/terminal-style.js";
 import { EXIT, EXIT_CODES_HELP, ReplayError, exitCodeFor, isReplayError } from "./errors/index.js";
+import { VERSION } from "./version.js";
 
-export const VERSION = (
-  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
-).version;
 
 export function buildProgram(): Command {
   const program = new Command("replay-runner")
@@ -86,6 +83,11 @@ function invokedDirectly(): boolean {
 }
 
 if (invokedDirectly()) {
+  // `replay-runner ... | head` closes our stdout early: that is the reader's choice, not an error.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   const code = await main(process.argv);
   process.exitCode = code;
 }

@@ -1,6 +1,31 @@
 import type { Command } from "commander";
+import { registerAddCommand } from "./add.js";
+import { registerCiteCommand } from "./cite.js";
+import { registerForkCommand } from "./fork.js";
+import { registerGcCommand } from "./gc.js";
+import { registerInitCommand } from "./init.js";
+import { registerLineageCommand } from "./lineage.js";
+import { registerRerunCommand } from "./rerun.js";
+import { registerRunCommand } from "./run.js";
+import { registerShowCommand } from "./show.js";
+import { registerStepTypesCommand } from "./step-types.js";
 
 /** Each command file exports one `register...` function; cli.ts calls them in this order. */
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [
+  registerRerunCommand,
+  registerInitCommand,
+  registerLineageCommand,
+  registerStepTypesCommand,
+  registerGcCommand,
+];
+
+// The record side (issue 5): add, run, fork, cite, show.
+COMMANDS.push(
+  registerAddCommand,
+  registerRunCommand,
+  registerForkCommand,
+  registerCiteCommand,
+  registerShowCommand,
+);

@@ -1,0 +1,103 @@
+/**
+ * A chain as an indented tree, from the target upward: each artifact's line names the step
+ * that produced it, and the lines below it are that step's inputs. A step with one input
+ * continues at the same indentation (a long linear chain stays readable instead of drifting
+ * right by one level per step); a step with several inputs branches with ├─ / └─, each
+ * labelled with its input name. An artifact reached a second time (a diamond) is printed
+ * once and then referenced with "(see above)".
+ *
+ *   fig (figure) <- step render-1: render "Draw" [env pinned]
+ *   tbl (table) <- step merge-1: merge "Merge" [env unpinned]
+ *   ├─ a.csv: clean-a (table) <- step clean-a: transform "Clean" [env pinned]
+ *   │  raw (dataset) <- step ingest-raw: ingest "Fetch" [env unpinned] [frozen root: ingest]
+ *   └─ b.csv: raw (dataset) (see above)
+ */
+import type { Artifact, Chain, ChainStep, EnvironmentState } from "./types.js";
+
+export interface TreeStyle {
+  red(text: string): string;
+  yellow(text: string): string;
+  dim(text: string): string;
+}
+
+const PLAIN: TreeStyle = { red: (t) => t, yellow: (t) => t, dim: (t) => t };
+
+function shortHash(hash: string): string {
+  return hash.startsWith("sha256:") && hash.length > 19 ? `${hash.slice(0, 19)}…` : hash;
+}
+
+export function environmentLabel(state: EnvironmentState, style: TreeStyle = PLAIN): string {
+  switch (state.kind) {
+    case "pinned":
+      return "[env pinned]";
+    case "unpinned":
+      return style.yellow("[env unpinned]");
+    case "missing":
+      return style.red(`[env MISSING: ${shortHash(state.envHash)} has no environments row]`);
+    case "altered":
+      return style.red(
+        `[env ALTERED: row ${shortHash(state.environment.envHash)} now hashes to ${shortHash(state.actualHash)}]`,
+      );
+  }
+}
+
+function describe(artifact: Artifact, producer: ChainStep | undefined, style: TreeStyle): string {
+  const head = `${artifact.id} (${artifact.artifactType})`;
+  if (producer === undefined) return `${head} ${style.yellow("[frozen root: not produced by any step]")}`;
+  const s = producer.step;
+  const line = `${head} <- step ${s.id}: ${s.stepType} ${JSON.stringify(s.method)} ${environmentLabel(producer.environment, style)}`;
+  return s.stepType === "ingest" ? `${line} ${style.yellow("[frozen root: ingest]")}` : line;
+}
+
+interface Pending {
+  artifact: Artifact;
+  /** Input name shown before the id, on branches of multi-input steps. */
+  label: string | null;
+  /** Drawn before this node's line: indentation plus its branch connector. */
+  linePrefix: string;
+  /** Indentation for the lines of this node's inputs. */
+  childIndent: string;
+}
+
+export function renderLineageTree(chain: Chain, style: TreeStyle = PLAIN): string {
+  const producerOf = new Map(chain.steps.map((cs) => [cs.step.targetArtifactId, cs]));
+  const printed = new Set<string>();
+  const lines: string[] = [];
+  // Iterative depth-first, pre-order: the first occurrence of a shared artifact is always
+  // printed above any "(see above)" reference to it.
+  const stack: Pending[] = [{ artifact: chain.target, label: null, linePrefix: "", childIndent: "" }];
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    const label = node.label === null ? "" : `${node.label}: `;
+    if (printed.has(node.artifact.id)) {
+      lines.push(
+        `${node.linePrefix}${label}${node.artifact.id} (${node.artifact.artifactType}) ${style.dim("(see above)")}`,
+      );
+      continue;
+    }
+    printed.add(node.artifact.id);
+    const producer = producerOf.get(node.artifact.id);
+    lines.push(`${node.linePrefix}${label}${describe(node.artifact, producer, style)}`);
+    const inputs = producer?.inputs ?? [];
+    const children: Pending[] =
+      inputs.length === 1 && inputs[0] !== undefined
+        ? [
+            {
+              artifact: inputs[0].artifact,
+              label: producer?.multiInput === true ? inputs[0].name : null,
+              linePrefix: node.childIndent,
+              childIndent: node.childIndent,
+            },
+          ]
+        : inputs.map((input, i) => {
+            const last = i === inputs.length - 1;
+            return {
+              artifact: input.artifact,
+              label: input.name,
+              linePrefix: `${node.childIndent}${last ? "└─ " : "├─ "}`,
+              childIndent: `${node.childIndent}${last ? "   " : "│  "}`,
+            };
+          });
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i] as Pending);
+  }
+  return `${lines.join("\n")}\n`;
+}

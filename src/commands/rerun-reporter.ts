@@ -1,0 +1,102 @@
+/** Terminal progress for `rerun`: a line per step as it finishes, a live status line on a TTY, a summary. */
+import type { ChainStep } from "../chain/types.js";
+import type { Manifest, ManifestStep, ReplayReporter } from "../replay/index.js";
+import { styleFor, type Style } from "./terminal-style.js";
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)}s`;
+}
+
+export function shortHash(hash: string | null): string {
+  if (hash === null) return "-";
+  return hash.startsWith("sha256:") ? `${hash.slice(0, 19)}…` : hash;
+}
+
+export class TerminalReporter implements ReplayReporter {
+  private readonly style: Style;
+  private readonly running = new Set<string>();
+  private total = 0;
+  private done = 0;
+  private statusShown = false;
+
+  constructor(
+    private readonly out: NodeJS.WriteStream = process.stdout,
+    private readonly live: NodeJS.WriteStream = process.stderr,
+  ) {
+    this.style = styleFor(out);
+  }
+
+  private clearStatus(): void {
+    if (this.statusShown) {
+      this.live.write("\r\x1b[2K");
+      this.statusShown = false;
+    }
+  }
+
+  private drawStatus(): void {
+    if (!this.live.isTTY) return;
+    const names = [...this.running].slice(0, 3).join(", ");
+    const more = this.running.size > 3 ? ` +${this.running.size - 3}` : "";
+    this.live.write(`\r\x1b[2K${this.style.dim(`[${this.done}/${this.total}] running: ${names}${more}`)}`);
+    this.statusShown = true;
+  }
+
+  planned(info: { replayId: string; outDir: string; executed: readonly ChainStep[]; chain: { target: { id: string } } }): void {
+    this.total = info.executed.length;
+    this.out.write(
+      `${this.style.bold("replay")} ${info.replayId} of ${info.chain.target.id}: ${this.total} step(s) -> ${info.outDir}\n`,
+    );
+  }
+
+  stepStarted(step: ChainStep): void {
+    this.running.add(step.step.id);
+    this.clearStatus();
+    this.drawStatus();
+  }
+
+  stepFinished(row: ManifestStep): void {
+    this.running.delete(row.step_id);
+    this.done++;
+    this.clearStatus();
+    const s = this.style;
+    const mark: Record<ManifestStep["status"], string> = {
+      reproduced: s.green("✓ reproduced  "),
+      mismatch: s.red("✗ mismatch    "),
+      failed: s.red("✗ failed      "),
+      unreplayable: s.yellow("! unreplayable"),
+      interrupted: s.yellow("! interrupted "),
+    };
+    const reason = row.reason === null ? "" : `  ${row.reason}`;
+    this.out.write(`  ${mark[row.status]} ${row.step_id}  ${s.dim(row.step_type)}  ${seconds(row.duration_ms)}${reason}\n`);
+    for (const w of row.warnings) this.out.write(`      ${s.yellow("warning")}: ${w}\n`);
+    if (this.running.size > 0) this.drawStatus();
+  }
+
+  warning(message: string): void {
+    this.clearStatus();
+    this.out.write(`  ${this.style.yellow("warning")}: ${message}\n`);
+  }
+
+  finished(manifest: Manifest): void {
+    this.clearStatus();
+    const s = this.style;
+    const { summary } = manifest;
+    const parts = [
+      `${summary.reproduced} reproduced`,
+      summary.mismatch > 0 ? s.red(`${summary.mismatch} mismatch`) : "",
+      summary.failed > 0 ? s.red(`${summary.failed} failed`) : "",
+      summary.unreplayable > 0 ? s.yellow(`${summary.unreplayable} unreplayable`) : "",
+      summary.interrupted > 0 ? s.yellow(`${summary.interrupted} interrupted`) : "",
+    ].filter((p) => p !== "");
+    const verdict =
+      manifest.status === "reproduced"
+        ? s.green("REPRODUCED")
+        : manifest.status === "interrupted"
+          ? s.yellow("INTERRUPTED")
+          : s.red("NOT REPRODUCED");
+    this.out.write(`${verdict}: ${parts.join(", ")} of ${summary.steps} step(s) in ${seconds(manifest.duration_ms)}\n`);
+    if (manifest.first_divergence !== null) {
+      this.out.write(`first divergence: ${s.bold(manifest.first_divergence.step_id)}: ${manifest.first_divergence.reason}\n`);
+    }
+  }
+}

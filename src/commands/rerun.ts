@@ -1,0 +1,84 @@
+/** `replay-runner rerun <artifact-id>`: the main job. */
+import path from "node:path";
+import { Option, type Command } from "commander";
+import { z } from "zod";
+import { EXIT, EXIT_CODES_HELP, ReplayError } from "../errors/index.js";
+import { exitCodeOf, newReplayId, runReplay } from "../replay/index.js";
+import { VERSION } from "../version.js";
+import { settingsOf, withRegistry } from "./command-context.js";
+import { createReplayServices } from "./replay-services.js";
+import { TerminalReporter } from "./rerun-reporter.js";
+import { relayInterrupts } from "./interrupts.js";
+
+const optionsSchema = z.object({
+  out: z.string().min(1).optional(),
+  from: z.string().min(1).optional(),
+  strict: z.boolean().default(false),
+  diff: z.boolean().default(false),
+  json: z.boolean().default(false),
+  jobs: z.coerce
+    .number({ message: "--jobs must be a whole number" })
+    .int("--jobs must be a whole number")
+    .min(1, "--jobs must be at least 1")
+    .max(256, "--jobs must be at most 256")
+    .optional(),
+});
+
+export function registerRerunCommand(program: Command): void {
+  program
+    .command("rerun")
+    .description("replay every step behind an artifact and check, byte for byte, that each result reproduces")
+    .argument("<artifact-id>", "the artifact whose chain to replay")
+    .option("--out <dir>", "output folder for manifest.json, artifacts/ and diffs/ (default: <home>/replays/<replay-id>)")
+    .option("--from <step-id>", "do not execute the steps upstream of this one: their recorded payloads are frozen inputs")
+    .option("--strict", "abort before running anything when a frozen input is missing or corrupted (exit 5)")
+    .option("--diff", "for each mismatch, write what differs to <out>/diffs/<step-id>.diff")
+    .addOption(new Option("--jobs <n>", "independent steps run at once (default: number of CPUs)"))
+    .option("--json", "print the manifest as JSON instead of progress")
+    .addHelpText("after", `\n${EXIT_CODES_HELP}`)
+    .action(async (artifactId: string, raw: unknown, command: Command) => {
+      const parsed = optionsSchema.safeParse(raw);
+      if (!parsed.success) {
+        throw new ReplayError("USAGE", parsed.error.issues.map((i) => i.message).join("; "), {
+          hint: "See `replay-runner rerun --help`.",
+        });
+      }
+      const opts = parsed.data;
+      const settings = settingsOf(command);
+      const replayId = newReplayId();
+      const outDir = path.resolve(opts.out ?? path.join(settings.home, "replays", replayId));
+      const reporter = opts.json ? undefined : new TerminalReporter();
+      await using interrupts = relayInterrupts();
+      const manifest = await withRegistry(settings, { migrate: true }, async (db) => {
+        await using services = await createReplayServices(settings, {
+          log: (line) => process.stderr.write(`${line}\n`),
+          runId: replayId,
+        });
+        return runReplay(
+          {
+            db,
+            blobRoot: settings.blobRoot,
+            executor: services.executor,
+            images: services.images,
+            preflight: () => services.preflight(),
+            toolVersion: VERSION,
+            reporter,
+          },
+          {
+            artifactId,
+            outDir,
+            from: opts.from,
+            strict: opts.strict,
+            diff: opts.diff,
+            jobs: opts.jobs,
+            replayId,
+            signal: interrupts.signal,
+          },
+        );
+      });
+      if (opts.json) process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
+      else process.stdout.write(`manifest: ${path.relative(process.cwd(), path.join(outDir, "manifest.json")) || "manifest.json"}\n`);
+      const received = interrupts.received;
+      process.exitCode = received === "SIGTERM" ? EXIT.sigterm : received === "SIGINT" ? EXIT.sigint : exitCodeOf(manifest);
+    });
+}

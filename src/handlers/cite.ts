@@ -1,0 +1,34 @@
+/**
+ * cite: the RFC 8785 canonical JSON of `parameters` plus `"cites": <source content_hash>`,
+ * followed by one newline.
+ */
+import { writeFile } from "node:fs/promises";
+import { canonicalJson, contentHashOf } from "../hashing/index.js";
+import type { HandlerContext, HandlerOutcome, StepHandler } from "./handler.js";
+
+export function citationBytes(parameters: Record<string, unknown>, sourceHash: string): Buffer {
+  return Buffer.from(`${canonicalJson({ ...parameters, cites: sourceHash })}\n`, "utf8");
+}
+
+export const citeHandler: StepHandler = {
+  stepType: "cite",
+  mode: "builtin",
+  async replay(context: HandlerContext): Promise<HandlerOutcome> {
+    const [source, ...rest] = context.inputs;
+    if (source === undefined || rest.length > 0) {
+      return { kind: "failed", reason: `a citation cites exactly one source; this step has ${context.inputs.length} inputs` };
+    }
+    const parameters = context.chainStep.step.parameters;
+    if (parameters === null || typeof parameters !== "object" || Array.isArray(parameters)) {
+      return { kind: "failed", reason: "parameters of a cite step must be a JSON object" };
+    }
+    let bytes: Buffer;
+    try {
+      bytes = citationBytes(parameters as Record<string, unknown>, source.contentHash);
+    } catch (error) {
+      return { kind: "failed", reason: `parameters cannot be canonicalised: ${(error as Error).message}` };
+    }
+    await writeFile(context.outputFile, bytes);
+    return { kind: "replayed", contentHash: contentHashOf(bytes), size: bytes.length, file: context.outputFile };
+  },
+};

@@ -1,0 +1,95 @@
+/** The replay manifest (`<out>/manifest.json`): the contract's members plus what a reader needs. */
+
+export const MANIFEST_VERSION = 1;
+
+export type StepStatus = "reproduced" | "mismatch" | "failed" | "unreplayable" | "interrupted";
+
+export interface ManifestInput {
+  name: string;
+  artifact_id: string;
+  content_hash: string;
+  /** replayed: the upstream step's replayed bytes; recorded: the registry's blob (a frozen input). */
+  origin: "replayed" | "recorded";
+}
+
+export interface ManifestStep {
+  // The contract's members.
+  step_id: string;
+  step_type: string;
+  input_hash: string | null;
+  output_hash_live: string;
+  output_hash_replayed: string | null;
+  ok: boolean;
+  reason: string | null;
+  // What a reader needs besides.
+  status: StepStatus;
+  method: string;
+  target_artifact_id: string;
+  input_hash_replayed: string | null;
+  inputs: ManifestInput[];
+  /** "origin": inputs matched, output did not; "inherited": diverged because an upstream step did. */
+  divergence: "origin" | "inherited" | null;
+  inherited_from: string | null;
+  env_hash: string | null;
+  environment: "pinned" | "unpinned" | "missing" | "altered";
+  image: { ref: string; id: string } | null;
+  trace_id: string | null;
+  recorded_started_at: string | null;
+  /** When this replay started and finished the step (wall clock), to see what ran concurrently. */
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number;
+  size_live: number | null;
+  size_replayed: number | null;
+  /** Relative to the manifest's folder. */
+  payload: string | null;
+  diff: string | null;
+  warnings: string[];
+}
+
+export interface FrozenInput {
+  artifact_id: string;
+  content_hash: string;
+  why: string;
+}
+
+export interface ReplaySummary {
+  steps: number;
+  reproduced: number;
+  mismatch: number;
+  failed: number;
+  unreplayable: number;
+  interrupted: number;
+}
+
+export interface Manifest {
+  manifest_version: number;
+  replay_id: string;
+  tool: { name: "replay-runner"; version: string };
+  target: { artifact_id: string; content_hash: string; artifact_type: string; title: string | null };
+  registry: string;
+  options: { from: string | null; strict: boolean; diff: boolean; jobs: number };
+  started_at: string;
+  finished_at: string;
+  duration_ms: number;
+  /** reproduced: every step ok; not_reproduced: some step was not; interrupted: SIGINT/SIGTERM/cancel. */
+  status: "reproduced" | "not_reproduced" | "interrupted";
+  interrupted: boolean;
+  summary: ReplaySummary;
+  first_divergence: { step_id: string; reason: string } | null;
+  frozen_inputs: FrozenInput[];
+  warnings: string[];
+  steps: ManifestStep[];
+}
+
+export function summarise(steps: readonly ManifestStep[]): ReplaySummary {
+  const count = (s: StepStatus) => steps.filter((row) => row.status === s).length;
+  return {
+    steps: steps.length,
+    reproduced: count("reproduced"),
+    mismatch: count("mismatch"),
+    failed: count("failed"),
+    unreplayable: count("unreplayable"),
+    interrupted: count("interrupted"),
+  };
+}

@@ -1,0 +1,11 @@
+import type { Chain, ChainStep } from "../chain/types.js";
+import type { Manifest, ManifestStep } from "./manifest.js";
+
+/** Progress events of a replay, for the terminal, the API and the web page. */
+export interface ReplayReporter {
+  planned?(info: { replayId: string; outDir: string; chain: Chain; executed: readonly ChainStep[] }): void;
+  stepStarted?(step: ChainStep): void;
+  stepFinished?(row: ManifestStep): void;
+  warning?(message: string): void;
+  finished?(manifest: Manifest): void;
+}

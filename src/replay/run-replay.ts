@@ -1,0 +1,407 @@
+/**
+ * The replay: walk the chain, verify what is frozen, run every step through its handler in
+ * topological order (independent branches concurrently), each step consuming the replayed
+ * outputs of its upstream steps, and write the manifest.
+ */
+import { randomBytes } from "node:crypto";
+import os from "node:os";
+import pLimit from "p-limit";
+import type { BlobCheck, BlobStore } from "../blobs/index.js";
+import { walkChain } from "../chain/index.js";
+import type { Chain, ChainStep } from "../chain/types.js";
+import type { SqlClient } from "../db/index.js";
+import { ReplayError, messageOf } from "../errors/index.js";
+import { handlerFor, parseContainerParameters, type HandlerOutcome, type ReplayInput } from "../handlers/index.js";
+import { inputHashOf, isContentHash } from "../hashing/index.js";
+import type { ImageResolver } from "../images/types.js";
+import type { StepExecutor } from "../runner/types.js";
+import { diffPayloads } from "./diff-report.js";
+import { markDivergence } from "./divergence.js";
+import {
+  MANIFEST_VERSION,
+  summarise,
+  type FrozenInput,
+  type Manifest,
+  type ManifestInput,
+  type ManifestStep,
+} from "./manifest.js";
+import { OutDir, removeQuietly, safeFileName } from "./out-dir.js";
+import { finishReplayRecord, recordStepProgress, startReplayRecord } from "./replay-record.js";
+import type { ReplayReporter } from "./reporter.js";
+import { VerifiedBlobs } from "./verified-blobs.js";
+
+export interface ReplayDeps {
+  db: SqlClient;
+  blobRoot: string;
+  executor: StepExecutor;
+  images: ImageResolver;
+  toolVersion: string;
+  reporter?: ReplayReporter | undefined;
+  /** Called before anything runs when some step needs containers: fail early (exit 3) if the engine is away. */
+  preflight?: (() => Promise<void>) | undefined;
+}
+
+export interface ReplayOptions {
+  artifactId: string;
+  outDir: string;
+  from?: string | undefined;
+  strict?: boolean | undefined;
+  diff?: boolean | undefined;
+  jobs?: number | undefined;
+  /** An id created beforehand (the API queues replays); otherwise a new one. */
+  replayId?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export function newReplayId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "");
+  return `r-${stamp}-${randomBytes(3).toString("hex")}`;
+}
+
+/** Where a step's input bytes come from. */
+interface Payload {
+  file: string;
+  contentHash: string;
+  size: number;
+  origin: "replayed" | "recorded";
+}
+
+interface StepResult {
+  row: ManifestStep;
+  /** Replayed bytes for downstream steps; null: downstream uses the recorded payload. */
+  replayed: Payload | null;
+}
+
+function ancestorsOf(chain: Chain, stepId: string): Set<string> {
+  const byId = new Map(chain.steps.map((s) => [s.step.id, s]));
+  const seen = new Set<string>();
+  const stack = [...(byId.get(stepId)?.upstreamStepIds ?? [])];
+  while (stack.length > 0) {
+    const id = stack.pop();
+    if (id === undefined || seen.has(id)) continue;
+    seen.add(id);
+    stack.push(...(byId.get(id)?.upstreamStepIds ?? []));
+  }
+  return seen;
+}
+
+function describeBadBlob(check: Exclude<BlobCheck, { state: "intact" }>, artifactId: string, recorded: string): string {
+  return check.state === "missing"
+    ? `frozen input ${artifactId}: blob ${recorded} is missing (${check.path})`
+    : `frozen input ${artifactId}: blob bytes hash to ${check.actualHash}, the registry records ${recorded}`;
+}
+
+export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promise<Manifest> {
+  const startedAt = new Date();
+  const replayId = options.replayId ?? newReplayId(startedAt);
+  const jobs = options.jobs ?? os.availableParallelism();
+  const signal = options.signal ?? new AbortController().signal;
+  const reporter = deps.reporter ?? {};
+  const blobs: BlobStore = new VerifiedBlobs(deps.blobRoot);
+
+  const chain = await walkChain(deps.db, options.artifactId);
+  const producerOf = new Map(chain.steps.map((s) => [s.step.targetArtifactId, s]));
+
+  let frozenByFrom = new Set<string>();
+  if (options.from !== undefined) {
+    if (!chain.steps.some((s) => s.step.id === options.from)) {
+      throw new ReplayError("NOT_FOUND", `Step ${options.from} is not in the chain behind ${options.artifactId}.`, {
+        hint: `\`replay-runner lineage ${options.artifactId}\` lists the steps that --from can name.`,
+        details: { step_id: options.from, artifact_id: options.artifactId },
+      });
+    }
+    frozenByFrom = ancestorsOf(chain, options.from);
+  }
+  const executed = chain.steps.filter((s) => !frozenByFrom.has(s.step.id));
+  const willRun = (stepId: string) => !frozenByFrom.has(stepId);
+
+  // Frozen inputs: payloads consumed as recorded rather than replayed.
+  const frozen = new Map<string, FrozenInput>();
+  const addFrozen = (artifactId: string, contentHash: string, why: string) => {
+    if (!frozen.has(artifactId)) frozen.set(artifactId, { artifact_id: artifactId, content_hash: contentHash, why });
+  };
+  for (const cs of executed) {
+    if (cs.step.stepType === "ingest") addFrozen(cs.target.id, cs.target.contentHash, `ingested by ${cs.step.id}`);
+    for (const input of cs.inputs) {
+      const producer = producerOf.get(input.artifact.id);
+      if (producer === undefined) addFrozen(input.artifact.id, input.artifact.contentHash, "no step in the registry produced it");
+      else if (!willRun(producer.step.id)) addFrozen(input.artifact.id, input.artifact.contentHash, `upstream of --from ${options.from ?? ""}`);
+      else if (handlerFor(producer.step.stepType)?.mode === "unreplayable" || handlerFor(producer.step.stepType) === undefined)
+        addFrozen(input.artifact.id, input.artifact.contentHash, `produced by unreplayable step ${producer.step.id} (${producer.step.stepType})`);
+    }
+  }
+
+  if (options.strict === true) {
+    const problems: string[] = [];
+    const codeHashes = new Set<string>();
+    for (const cs of executed) {
+      const params = handlerFor(cs.step.stepType)?.mode === "container" ? parseContainerParameters(cs.step.parameters) : null;
+      if (params?.ok === true) codeHashes.add(params.value.codeHash);
+    }
+    const checks = [
+      ...[...frozen.values()].map((f) => ({ id: f.artifact_id, hash: f.content_hash })),
+      ...[...codeHashes].map((h) => ({ id: `code ${h}`, hash: h })),
+    ];
+    for (const { id, hash } of checks) {
+      if (!isContentHash(hash)) {
+        problems.push(`frozen input ${id}: recorded hash "${hash}" is not a sha256: content hash`);
+        continue;
+      }
+      const check = await blobs.check(hash);
+      if (check.state !== "intact") problems.push(describeBadBlob(check, id, hash));
+    }
+    if (problems.length > 0) {
+      throw new ReplayError("INTEGRITY", `--strict: ${problems.length} frozen input(s) cannot be trusted; nothing was run.\n  ${problems.join("\n  ")}`, {
+        hint: "Restore the blobs from a backup, or run without --strict to replay what still can be.",
+        details: { problems },
+      });
+    }
+  }
+
+  if (executed.some((cs) => handlerFor(cs.step.stepType)?.mode === "container")) await deps.preflight?.();
+
+  const out = await OutDir.acquire(options.outDir, replayId);
+  try {
+    await startReplayRecord(deps.db, {
+      id: replayId,
+      targetArtifactId: options.artifactId,
+      options: { from: options.from ?? null, strict: options.strict === true, diff: options.diff === true, jobs },
+      outDir: out.dir,
+    });
+    reporter.planned?.({ replayId, outDir: out.dir, chain, executed });
+    const globalWarnings: string[] = [];
+    const warn = (message: string) => {
+      globalWarnings.push(message);
+      reporter.warning?.(message);
+    };
+    for (const a of chain.unproducedArtifacts) {
+      warn(`artifact ${a.id} has no producing step in the registry: taken as a frozen input`);
+    }
+
+    const limit = pLimit(Math.max(1, jobs));
+    const results = new Map<string, Promise<StepResult>>();
+    for (const cs of executed) {
+      const upstream = cs.upstreamStepIds.filter(willRun);
+      results.set(
+        cs.step.id,
+        (async () => {
+          const parents = await Promise.all(upstream.map((id) => results.get(id)));
+          return limit(() => replayStep(cs, parents.filter((p): p is StepResult => p !== undefined)));
+        })(),
+      );
+    }
+
+    async function recordedPayload(artifactId: string, contentHash: string): Promise<Payload | string> {
+      if (!isContentHash(contentHash)) return `input ${artifactId}: recorded content_hash "${contentHash}" is malformed`;
+      const check = await blobs.check(contentHash);
+      if (check.state !== "intact") return describeBadBlob(check, artifactId, contentHash);
+      return { file: blobs.pathFor(contentHash), contentHash, size: check.size, origin: "recorded" };
+    }
+
+    async function replayStep(cs: ChainStep, parents: StepResult[]): Promise<StepResult> {
+      const { step, target } = cs;
+      const t0 = performance.now();
+      const warnings: string[] = [];
+      const row: ManifestStep = {
+        step_id: step.id,
+        step_type: step.stepType,
+        input_hash: step.inputHash,
+        output_hash_live: target.contentHash,
+        output_hash_replayed: null,
+        ok: false,
+        reason: null,
+        status: "failed",
+        method: step.method,
+        target_artifact_id: target.id,
+        input_hash_replayed: null,
+        inputs: [],
+        divergence: null,
+        inherited_from: null,
+        env_hash: step.envHash,
+        environment: cs.environment.kind,
+        image: null,
+        trace_id: step.traceId,
+        recorded_started_at: step.startedAt?.toISOString() ?? null,
+        started_at: null,
+        finished_at: null,
+        duration_ms: 0,
+        size_live: target.sizeBytes,
+        size_replayed: null,
+        payload: null,
+        diff: null,
+        warnings,
+      };
+      const finish = (replayed: Payload | null): StepResult => {
+        row.duration_ms = Math.round(performance.now() - t0);
+        if (row.started_at !== null) row.finished_at = new Date().toISOString();
+        reporter.stepFinished?.(row);
+        return { row, replayed };
+      };
+      if (signal.aborted) {
+        row.status = "interrupted";
+        row.reason = "not run: the replay was interrupted";
+        return finish(null);
+      }
+      row.started_at = new Date().toISOString();
+      reporter.stepStarted?.(cs);
+
+      // Inputs: upstream steps' replayed bytes where there are some, else the recorded blob.
+      const parentByTarget = new Map(parents.map((p) => [p.row.target_artifact_id, p]));
+      const inputs: ReplayInput[] = [];
+      const manifestInputs: ManifestInput[] = [];
+      for (const input of cs.inputs) {
+        const parent = parentByTarget.get(input.artifact.id);
+        let payload: Payload | string;
+        if (parent?.replayed) {
+          payload = parent.replayed;
+        } else {
+          if (parent !== undefined) {
+            warnings.push(
+              `input ${input.artifact.id}: upstream step ${parent.row.step_id} was not replayed (${parent.row.status}); its recorded payload is used as a frozen input`,
+            );
+          }
+          payload = await recordedPayload(input.artifact.id, input.artifact.contentHash);
+        }
+        if (typeof payload === "string") {
+          row.reason = payload;
+          return finish(null);
+        }
+        inputs.push({ name: input.name, artifactId: input.artifact.id, contentHash: payload.contentHash, size: payload.size, file: payload.file });
+        manifestInputs.push({ name: input.name, artifact_id: input.artifact.id, content_hash: payload.contentHash, origin: payload.origin });
+      }
+      row.inputs = manifestInputs;
+      row.input_hash_replayed = inputHashOf(
+        inputs.map((i) => ({ name: i.name, contentHash: i.contentHash })),
+        cs.multiInput,
+      );
+
+      const handler = handlerFor(step.stepType);
+      if (handler === undefined) {
+        row.status = "unreplayable";
+        row.reason = `step type "${step.stepType}" has no known semantics: replay-runner has no handler for it`;
+        return finish(null);
+      }
+
+      const partial = out.partialPath(step.id);
+      let outcome: HandlerOutcome;
+      try {
+        outcome = await handler.replay({
+          chainStep: cs,
+          inputs,
+          outputFile: partial,
+          blobs,
+          executor: deps.executor,
+          images: deps.images,
+          runId: replayId,
+          signal,
+          warn: (m) => warnings.push(m),
+        });
+      } catch (error) {
+        await removeQuietly(partial);
+        outcome = { kind: "failed", reason: error instanceof ReplayError ? error.message : `internal error: ${messageOf(error)}` };
+      }
+      if (signal.aborted && outcome.kind !== "replayed") {
+        await removeQuietly(partial);
+        row.status = "interrupted";
+        row.reason = "interrupted while running";
+        return finish(null);
+      }
+      if (outcome.kind === "unreplayable") {
+        row.status = "unreplayable";
+        row.reason = outcome.reason;
+        return finish(null);
+      }
+      if (outcome.kind === "failed") {
+        await removeQuietly(partial);
+        row.reason = outcome.reason;
+        return finish(null);
+      }
+
+      let file = outcome.file;
+      if (file === partial) {
+        file = await out.promote(partial, target.id);
+        row.payload = out.relative(file);
+      }
+      row.output_hash_replayed = outcome.contentHash;
+      row.size_replayed = outcome.size;
+      if (outcome.imageId !== undefined) row.image = { ref: outcome.imageRef ?? outcome.imageId, id: outcome.imageId };
+
+      const outputMatches = isContentHash(target.contentHash) && outcome.contentHash === target.contentHash;
+      const hasInputs = cs.inputs.length > 0;
+      const inputsMatch = !hasInputs || (step.inputHash !== null && step.inputHash === row.input_hash_replayed);
+      row.ok = outputMatches && inputsMatch;
+      row.status = row.ok ? "reproduced" : "mismatch";
+      if (!isContentHash(target.contentHash)) {
+        row.reason = `the registry's content_hash "${target.contentHash}" for ${target.id} is not a sha256: hash: nothing to compare with`;
+      } else if (!outputMatches) {
+        row.reason =
+          step.stepType === "ingest"
+            ? `frozen blob is corrupted: its bytes hash to ${outcome.contentHash}, the registry records ${target.contentHash}`
+            : `replayed output hashes to ${outcome.contentHash}, the registry records ${target.contentHash}`;
+      } else if (!inputsMatch) {
+        row.reason =
+          step.inputHash === null
+            ? "output is identical, but the step has no recorded input_hash: nothing proves it consumed these inputs"
+            : `output is identical, but the inputs hash to ${row.input_hash_replayed ?? "null"} while input_hash records ${step.inputHash}`;
+      }
+      if (!row.ok && options.diff === true && outputMatches === false && step.stepType !== "ingest") {
+        const live = await blobs.check(target.contentHash).catch(() => null);
+        if (live?.state === "intact") {
+          const report = await diffPayloads(blobs.pathFor(target.contentHash), file, target.id);
+          row.diff = out.relative(await out.writeText(`diffs/${safeFileName(step.id)}.diff`, report.text));
+          warnings.push(`diff: ${report.summary.split("\n").join("; ")}`);
+        } else {
+          warnings.push("diff: the live payload's blob is not available to compare with");
+        }
+      }
+      return finish({ file, contentHash: outcome.contentHash, size: outcome.size, origin: "replayed" });
+    }
+
+    const rows: ManifestStep[] = [];
+    for (const cs of executed) {
+      const result = await results.get(cs.step.id);
+      if (result === undefined) continue;
+      rows.push(result.row);
+      await recordStepProgress(deps.db, replayId, result.row);
+    }
+    const upstreamOf = new Map(executed.map((cs) => [cs.step.id, cs.upstreamStepIds.filter(willRun)]));
+    const firstDivergence = markDivergence(rows, upstreamOf);
+    const finishedAt = new Date();
+    const summary = summarise(rows);
+    const interrupted = signal.aborted;
+    const manifest: Manifest = {
+      manifest_version: MANIFEST_VERSION,
+      replay_id: replayId,
+      tool: { name: "replay-runner", version: deps.toolVersion },
+      target: {
+        artifact_id: chain.target.id,
+        content_hash: chain.target.contentHash,
+        artifact_type: chain.target.artifactType,
+        title: chain.target.title,
+      },
+      registry: deps.db.description,
+      options: { from: options.from ?? null, strict: options.strict === true, diff: options.diff === true, jobs },
+      started_at: startedAt.toISOString(),
+      finished_at: finishedAt.toISOString(),
+      duration_ms: finishedAt.getTime() - startedAt.getTime(),
+      status: interrupted ? "interrupted" : rows.every((r) => r.ok) ? "reproduced" : "not_reproduced",
+      interrupted,
+      summary,
+      first_divergence: firstDivergence,
+      frozen_inputs: [...frozen.values()],
+      warnings: globalWarnings,
+      steps: rows,
+    };
+    await out.writeText("manifest.json", `${JSON.stringify(manifest, null, 2)}\n`);
+    await finishReplayRecord(deps.db, manifest, exitCodeOf(manifest));
+    reporter.finished?.(manifest);
+    return manifest;
+  } finally {
+    await out.release();
+  }
+}
+
+/** 0 only when every step reproduced; 1 otherwise (interruptions are the caller's: 130/143). */
+export function exitCodeOf(manifest: Manifest): number {
+  return manifest.status === "reproduced" ? 0 : 1;
+}
