@@ -5,20 +5,25 @@
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { inspect } from "node:util";
 import { Command, CommanderError, Option } from "commander";
 import { COMMANDS } from "./commands/index.js";
 import { styleFor } from "./commands/terminal-style.js";
 import { EXIT, EXIT_CODES_HELP, ReplayError, exitCodeFor, isReplayError } from "./errors/index.js";
 import { VERSION } from "./version.js";
 
-
 export function buildProgram(): Command {
   const program = new Command("replay-runner")
     .description(
-      "Replays the recorded processing steps behind an artifact in hermetic containers and\nchecks, byte for byte, that each recorded result comes out again.",
+      "Replays the recorded processing steps behind an artifact in hermetic containers and checks, byte for byte, that each recorded result comes out again.",
     )
     .version(VERSION, "-V, --version")
-    .addOption(new Option("--db <url>", "registry PostgreSQL URL (default: $DATABASE_URL, else the embedded registry)"))
+    .addOption(
+      new Option(
+        "--db <url>",
+        "registry PostgreSQL URL (default: $DATABASE_URL, else the embedded registry)",
+      ),
+    )
     .addOption(new Option("--blobs <dir>", "blob store root (default: $REPLAY_BLOBS, else <home>/blobs)"))
     .addOption(new Option("--home <dir>", "replay-runner's folder (default: $REPLAY_HOME, else ./.replay)"))
     .option("--debug", "print stack traces and causes of errors")
@@ -43,10 +48,14 @@ function report(error: unknown, debug: boolean): number {
   }
   const replayError = isReplayError(error)
     ? error
-    : new ReplayError("INTERNAL", `Unexpected error: ${error instanceof Error ? error.message : String(error)}`, {
-        hint: "This is a bug in replay-runner. Run again with --debug and report the output.",
-        cause: error,
-      });
+    : new ReplayError(
+        "INTERNAL",
+        `Unexpected error: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          hint: "This is a bug in replay-runner. Run again with --debug and report the output.",
+          cause: error,
+        },
+      );
   process.stderr.write(`${style.red("error")}: ${replayError.message}\n`);
   if (replayError.hint !== undefined) process.stderr.write(`${style.dim("hint")}: ${replayError.hint}\n`);
   if (debug) {
@@ -56,7 +65,7 @@ function report(error: unknown, debug: boolean): number {
       current = current.cause;
       if (current !== undefined) process.stderr.write("caused by: ");
     }
-    if (current !== undefined) process.stderr.write(`${String(current)}\n`);
+    if (current !== undefined) process.stderr.write(`${inspect(current)}\n`);
   }
   return exitCodeFor(replayError.code);
 }
@@ -89,5 +98,6 @@ if (invokedDirectly()) {
     throw error;
   });
   const code = await main(process.argv);
-  process.exitCode = code;
+  // Exit once the work is done and stdout is flushed, whatever a library left open.
+  process.stdout.write("", () => process.exit(code));
 }

@@ -31,7 +31,10 @@ export class BlobStore {
 
   pathFor(contentHash: string): string {
     if (!isContentHash(contentHash)) {
-      throw new ReplayError("REGISTRY_DATA", `"${contentHash}" is not a content hash (sha256: + 64 lowercase hex digits).`);
+      throw new ReplayError(
+        "REGISTRY_DATA",
+        `"${contentHash}" is not a content hash (sha256: + 64 lowercase hex digits).`,
+      );
     }
     const hex = contentHash.slice("sha256:".length);
     return path.join(this.root, "sha256", hex.slice(0, 2), hex);

@@ -7,6 +7,7 @@ import { registerInitCommand } from "./init.js";
 import { registerLineageCommand } from "./lineage.js";
 import { registerRerunCommand } from "./rerun.js";
 import { registerRunCommand } from "./run.js";
+import { registerServeCommand } from "./serve.js";
 import { registerShowCommand } from "./show.js";
 import { registerStepTypesCommand } from "./step-types.js";
 
@@ -29,3 +30,6 @@ COMMANDS.push(
   registerCiteCommand,
   registerShowCommand,
 );
+
+// The HTTP API and web pages (issue 6).
+COMMANDS.push(registerServeCommand);

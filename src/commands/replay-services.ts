@@ -3,13 +3,15 @@
  * and the image resolver, created together and released together.
  */
 import type { Settings } from "../config/index.js";
+import { DockerImageResolver } from "../images/index.js";
 import type { ImageResolver } from "../images/types.js";
+import { DockerStepExecutor, connectDockerEngine, reapStale, removeRunResources } from "../runner/index.js";
 import type { StepExecutor } from "../runner/types.js";
 
 export interface ReplayServices extends AsyncDisposable {
   executor: StepExecutor;
   images: ImageResolver;
-  /** Checks that the engine answers; throws DOCKER_UNAVAILABLE with how to start it. */
+  /** Checks that the engine answers (throws DOCKER_UNAVAILABLE with how to start it), and reaps what crashed runs left. */
   preflight(): Promise<void>;
 }
 
@@ -18,11 +20,34 @@ export interface ServiceOptions {
   log: (line: string) => void;
   /** Labels every container of this run, so an interrupted or crashed run can be reaped. */
   runId: string;
+  /** When aborted, disposing also removes whatever this run still has on the engine. */
+  signal?: AbortSignal | undefined;
 }
 
 export function createReplayServices(settings: Settings, options: ServiceOptions): Promise<ReplayServices> {
-  // Wired to the Docker runner (src/runner, src/images) once it lands.
-  void settings;
-  void options;
-  return Promise.reject(new Error("replay services are not wired yet"));
+  const engine = connectDockerEngine({ dockerHost: settings.dockerHost });
+  let used = false;
+  return Promise.resolve({
+    executor: new DockerStepExecutor({ engine }),
+    images: new DockerImageResolver({
+      engine,
+      wheelhouse: settings.wheelhouse,
+      pipIndexUrl: settings.pipIndexUrl,
+      log: options.log,
+    }),
+    async preflight() {
+      used = true;
+      await engine.ping();
+      const reaped = await reapStale(engine);
+      if (reaped.containers.length + reaped.volumes.length > 0) {
+        options.log(
+          `removed ${reaped.containers.length} container(s) and ${reaped.volumes.length} volume(s) left by runs that no longer exist`,
+        );
+      }
+    },
+    async [Symbol.asyncDispose]() {
+      // Steps remove their own containers; this is the safety net for an interrupted run.
+      if (used && options.signal?.aborted === true) await removeRunResources(engine, options.runId);
+    },
+  });
 }

@@ -41,7 +41,12 @@ export class TerminalReporter implements ReplayReporter {
     this.statusShown = true;
   }
 
-  planned(info: { replayId: string; outDir: string; executed: readonly ChainStep[]; chain: { target: { id: string } } }): void {
+  planned(info: {
+    replayId: string;
+    outDir: string;
+    executed: readonly ChainStep[];
+    chain: { target: { id: string } };
+  }): void {
     this.total = info.executed.length;
     this.out.write(
       `${this.style.bold("replay")} ${info.replayId} of ${info.chain.target.id}: ${this.total} step(s) -> ${info.outDir}\n`,
@@ -67,7 +72,9 @@ export class TerminalReporter implements ReplayReporter {
       interrupted: s.yellow("! interrupted "),
     };
     const reason = row.reason === null ? "" : `  ${row.reason}`;
-    this.out.write(`  ${mark[row.status]} ${row.step_id}  ${s.dim(row.step_type)}  ${seconds(row.duration_ms)}${reason}\n`);
+    this.out.write(
+      `  ${mark[row.status]} ${row.step_id}  ${s.dim(row.step_type)}  ${seconds(row.duration_ms)}${reason}\n`,
+    );
     for (const w of row.warnings) this.out.write(`      ${s.yellow("warning")}: ${w}\n`);
     if (this.running.size > 0) this.drawStatus();
   }
@@ -94,9 +101,13 @@ export class TerminalReporter implements ReplayReporter {
         : manifest.status === "interrupted"
           ? s.yellow("INTERRUPTED")
           : s.red("NOT REPRODUCED");
-    this.out.write(`${verdict}: ${parts.join(", ")} of ${summary.steps} step(s) in ${seconds(manifest.duration_ms)}\n`);
+    this.out.write(
+      `${verdict}: ${parts.join(", ")} of ${summary.steps} step(s) in ${seconds(manifest.duration_ms)}\n`,
+    );
     if (manifest.first_divergence !== null) {
-      this.out.write(`first divergence: ${s.bold(manifest.first_divergence.step_id)}: ${manifest.first_divergence.reason}\n`);
+      this.out.write(
+        `first divergence: ${s.bold(manifest.first_divergence.step_id)}: ${manifest.first_divergence.reason}\n`,
+      );
     }
   }
 }

@@ -17,7 +17,7 @@ const optionsSchema = z.object({
   diff: z.boolean().default(false),
   json: z.boolean().default(false),
   jobs: z.coerce
-    .number({ message: "--jobs must be a whole number" })
+    .number({ error: "--jobs must be a whole number" })
     .int("--jobs must be a whole number")
     .min(1, "--jobs must be at least 1")
     .max(256, "--jobs must be at most 256")
@@ -29,8 +29,14 @@ export function registerRerunCommand(program: Command): void {
     .command("rerun")
     .description("replay every step behind an artifact and check, byte for byte, that each result reproduces")
     .argument("<artifact-id>", "the artifact whose chain to replay")
-    .option("--out <dir>", "output folder for manifest.json, artifacts/ and diffs/ (default: <home>/replays/<replay-id>)")
-    .option("--from <step-id>", "do not execute the steps upstream of this one: their recorded payloads are frozen inputs")
+    .option(
+      "--out <dir>",
+      "output folder for manifest.json, artifacts/ and diffs/ (default: <home>/replays/<replay-id>)",
+    )
+    .option(
+      "--from <step-id>",
+      "do not execute the steps upstream of this one: their recorded payloads are frozen inputs",
+    )
     .option("--strict", "abort before running anything when a frozen input is missing or corrupted (exit 5)")
     .option("--diff", "for each mismatch, write what differs to <out>/diffs/<step-id>.diff")
     .addOption(new Option("--jobs <n>", "independent steps run at once (default: number of CPUs)"))
@@ -53,8 +59,9 @@ export function registerRerunCommand(program: Command): void {
         await using services = await createReplayServices(settings, {
           log: (line) => process.stderr.write(`${line}\n`),
           runId: replayId,
+          signal: interrupts.signal,
         });
-        return runReplay(
+        return await runReplay(
           {
             db,
             blobRoot: settings.blobRoot,
@@ -77,8 +84,12 @@ export function registerRerunCommand(program: Command): void {
         );
       });
       if (opts.json) process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
-      else process.stdout.write(`manifest: ${path.relative(process.cwd(), path.join(outDir, "manifest.json")) || "manifest.json"}\n`);
+      else
+        process.stdout.write(
+          `manifest: ${path.relative(process.cwd(), path.join(outDir, "manifest.json")) || "manifest.json"}\n`,
+        );
       const received = interrupts.received;
-      process.exitCode = received === "SIGTERM" ? EXIT.sigterm : received === "SIGINT" ? EXIT.sigint : exitCodeOf(manifest);
+      process.exitCode =
+        received === "SIGTERM" ? EXIT.sigterm : received === "SIGINT" ? EXIT.sigint : exitCodeOf(manifest);
     });
 }

@@ -26,21 +26,29 @@ export interface SettingsFlags {
 
 const databaseUrlSchema = z
   .string()
-  .refine((v) => /^postgres(ql)?:\/\//.test(v), { message: "must be a postgres:// or postgresql:// URL" });
+  .refine((v) => /^postgres(ql)?:\/\//.test(v), { error: "must be a postgres:// or postgresql:// URL" });
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === "" ? undefined : value;
 }
 
-export function resolveSettings(flags: SettingsFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Settings {
+export function resolveSettings(
+  flags: SettingsFlags,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): Settings {
   const rawUrl = nonEmpty(flags.db) ?? nonEmpty(env.DATABASE_URL);
   let databaseUrl: string | null = null;
   if (rawUrl !== undefined) {
     const parsed = databaseUrlSchema.safeParse(rawUrl);
     if (!parsed.success) {
-      throw new ReplayError("USAGE", `The registry URL "${rawUrl}" ${parsed.error.issues[0]?.message ?? "is invalid"}.`, {
-        hint: "Use e.g. postgres:///registry?host=/var/run/postgresql&user=root, or unset DATABASE_URL for the embedded registry.",
-      });
+      throw new ReplayError(
+        "USAGE",
+        `The registry URL "${rawUrl}" ${parsed.error.issues[0]?.message ?? "is invalid"}.`,
+        {
+          hint: "Use e.g. postgres:///registry?host=/var/run/postgresql&user=root, or unset DATABASE_URL for the embedded registry.",
+        },
+      );
     }
     databaseUrl = parsed.data;
   }
@@ -49,7 +57,10 @@ export function resolveSettings(flags: SettingsFlags, env: NodeJS.ProcessEnv = p
     databaseUrl,
     home,
     embeddedDir: path.join(home, "registry"),
-    blobRoot: path.resolve(cwd, nonEmpty(flags.blobs) ?? nonEmpty(env.REPLAY_BLOBS) ?? path.join(home, "blobs")),
+    blobRoot: path.resolve(
+      cwd,
+      nonEmpty(flags.blobs) ?? nonEmpty(env.REPLAY_BLOBS) ?? path.join(home, "blobs"),
+    ),
     dockerHost: nonEmpty(env.DOCKER_HOST),
     wheelhouse: nonEmpty(env.REPLAY_WHEELHOUSE) ? path.resolve(cwd, env.REPLAY_WHEELHOUSE ?? "") : undefined,
     pipIndexUrl: nonEmpty(env.REPLAY_PIP_INDEX_URL),

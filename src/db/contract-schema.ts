@@ -66,4 +66,9 @@ CREATE INDEX IF NOT EXISTS processing_steps_source_idx ON processing_steps (sour
 `;
 
 /** The four tables replay-runner reads and never writes during a replay. */
-export const CONTRACT_TABLES = ["artifacts", "environments", "processing_steps", "processing_step_inputs"] as const;
+export const CONTRACT_TABLES = [
+  "artifacts",
+  "environments",
+  "processing_steps",
+  "processing_step_inputs",
+] as const;

@@ -36,6 +36,25 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX replays_target_idx ON replay_runner.replays (target_artifact_id, created_at DESC);
     `,
   },
+  {
+    // `replay-runner serve` (src/server): replays queued through the API are rows that a worker
+    // claims; its heartbeat and pid let another server tell a dead worker from a slow one.
+    version: 2,
+    name: "served replays",
+    sql: `
+      ALTER TABLE replay_runner.replays
+        ADD COLUMN submitted_via       text,      -- 'api' for replays queued by serve; NULL: the CLI
+        ADD COLUMN attempts            integer NOT NULL DEFAULT 0,
+        ADD COLUMN job_id              text,      -- pg-boss job that dispatched the current attempt
+        ADD COLUMN worker_id           text,      -- one per serve process (pids are reused, e.g. pid 1 in a container)
+        ADD COLUMN worker_host         text,
+        ADD COLUMN worker_pid          integer,
+        ADD COLUMN heartbeat_at        timestamptz,
+        ADD COLUMN cancel_requested_at timestamptz,
+        ADD COLUMN plan                jsonb;     -- the steps the replay will run, for live pages
+      CREATE INDEX replays_status_idx ON replay_runner.replays (status) WHERE status IN ('queued', 'running');
+    `,
+  },
 ];
 
 /** Applies pending migrations in one transaction each; cheap (one query) when up to date. */
@@ -46,17 +65,22 @@ export async function migrate(client: SqlClient): Promise<number[]> {
        version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());`,
   );
   const rows = await client.query<{ version: number }>(`SELECT version FROM ${OWN_SCHEMA}.schema_migrations`);
-  const applied = new Set(rows.map((r) => Number(r.version)));
+  const applied = new Set(rows.map((r) => r.version));
   const done: number[] = [];
   for (const m of MIGRATIONS) {
     if (applied.has(m.version)) continue;
     await client.transaction(async (tx) => {
       // Two processes migrating one PostgreSQL database at once: the second waits here.
       if (client.backend === "postgres") await tx.query("SELECT pg_advisory_xact_lock(7212001)");
-      const again = await tx.query(`SELECT 1 FROM ${OWN_SCHEMA}.schema_migrations WHERE version = $1`, [m.version]);
+      const again = await tx.query(`SELECT 1 FROM ${OWN_SCHEMA}.schema_migrations WHERE version = $1`, [
+        m.version,
+      ]);
       if (again.length > 0) return;
       await tx.exec(m.sql);
-      await tx.query(`INSERT INTO ${OWN_SCHEMA}.schema_migrations (version, name) VALUES ($1, $2)`, [m.version, m.name]);
+      await tx.query(`INSERT INTO ${OWN_SCHEMA}.schema_migrations (version, name) VALUES ($1, $2)`, [
+        m.version,
+        m.name,
+      ]);
       done.push(m.version);
     });
   }

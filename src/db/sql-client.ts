@@ -68,27 +68,41 @@ function pgErrorToReplayError(error: unknown, description: string): ReplayError 
     code === "28P01" ||
     /Connection terminated|connect ECONNREFUSED|no PostgreSQL user name/i.test(messageOf(error));
   if (connection) {
-    return new ReplayError("DATABASE_UNAVAILABLE", `Cannot reach the registry database ${description}: ${messageOf(error)}`, {
-      hint: "Check DATABASE_URL (or --db) and that PostgreSQL is running, e.g. `pg_ctlcluster 15 main start`; unset DATABASE_URL to use the embedded registry.",
-      cause: error,
-    });
+    return new ReplayError(
+      "DATABASE_UNAVAILABLE",
+      `Cannot reach the registry database ${description}: ${messageOf(error)}`,
+      {
+        hint: "Check DATABASE_URL (or --db) and that PostgreSQL is running, e.g. `pg_ctlcluster 15 main start`; unset DATABASE_URL to use the embedded registry.",
+        cause: error,
+      },
+    );
   }
   if (code === "42P01") {
-    return new ReplayError("REGISTRY_DATA", `The database ${description} has no registry tables: ${messageOf(error)}`, {
-      hint: "Run `replay-runner init` (with the same --db) to create them.",
-      cause: error,
-    });
+    return new ReplayError(
+      "REGISTRY_DATA",
+      `The database ${description} has no registry tables: ${messageOf(error)}`,
+      {
+        hint: "Run `replay-runner init` (with the same --db) to create them.",
+        cause: error,
+      },
+    );
   }
-  return new ReplayError("INTERNAL", `Database query failed on ${description}: ${messageOf(error)}`, { cause: error });
+  return new ReplayError("INTERNAL", `Database query failed on ${description}: ${messageOf(error)}`, {
+    cause: error,
+  });
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<SqlClient> {
   const description = redact(url);
   // int8 as a JS number: sizes stay far below 2^53, and both backends then agree.
+  const builtinParser = pg.types.getTypeParser.bind(pg.types) as (
+    oid: number,
+    format?: string,
+  ) => (value: string) => unknown;
+  const INT8_OID = 20;
   const types = {
-    getTypeParser: (oid: number, format?: string) =>
-      oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as "text"),
-  };
+    getTypeParser: (oid: number, format?: string) => (oid === INT8_OID ? Number : builtinParser(oid, format)),
+  } as unknown as pg.CustomTypesConfig;
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: 10_000 });
   // An idle client that loses its server must not crash the process.
   pool.on("error", () => undefined);
@@ -175,15 +189,22 @@ async function acquireLock(lockPath: string): Promise<() => Promise<void>> {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const holder = Number((await readFile(lockPath, "utf8").catch(() => "")).trim());
       if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
-        throw new ReplayError("DATABASE_UNAVAILABLE", `The embedded registry ${path.dirname(lockPath)} is in use by process ${holder}.`, {
-          hint: "Wait for that command (or `replay-runner serve`) to finish, or point both at PostgreSQL with DATABASE_URL.",
-          details: { pid: holder },
-        });
+        throw new ReplayError(
+          "DATABASE_UNAVAILABLE",
+          `The embedded registry ${path.dirname(lockPath)} is in use by process ${holder}.`,
+          {
+            hint: "Wait for that command (or `replay-runner serve`) to finish, or point both at PostgreSQL with DATABASE_URL.",
+            details: { pid: holder },
+          },
+        );
       }
       await rm(lockPath, { force: true });
     }
   }
-  throw new ReplayError("DATABASE_UNAVAILABLE", `Could not lock the embedded registry ${path.dirname(lockPath)}.`);
+  throw new ReplayError(
+    "DATABASE_UNAVAILABLE",
+    `Could not lock the embedded registry ${path.dirname(lockPath)}.`,
+  );
 }
 
 function isAlive(pid: number): boolean {
@@ -221,15 +242,21 @@ async function openEmbedded(dir: string, create: boolean): Promise<SqlClient> {
     db = await PGlite.create(dataDir);
   } catch (error) {
     await release();
-    throw new ReplayError("DATABASE_UNAVAILABLE", `Cannot open the embedded registry at ${dataDir}: ${messageOf(error)}`, {
-      cause: error,
-    });
+    throw new ReplayError(
+      "DATABASE_UNAVAILABLE",
+      `Cannot open the embedded registry at ${dataDir}: ${messageOf(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
   let count = 0;
   const description = `embedded registry ${dataDir}`;
   const translate = (error: unknown): ReplayError => {
     if ((error as { code?: string }).code === "42P01") return pgErrorToReplayError(error, description);
-    return new ReplayError("INTERNAL", `Embedded registry query failed: ${messageOf(error)}`, { cause: error });
+    return new ReplayError("INTERNAL", `Embedded registry query failed: ${messageOf(error)}`, {
+      cause: error,
+    });
   };
   const wrap = (q: Pick<PGlite, "query" | "exec">): SqlQueryable => ({
     async query<Row>(text: string, params: readonly SqlParam[] = []) {

@@ -29,6 +29,8 @@ export function exitCodeFor(code: ReplayErrorCode): number {
       return EXIT.integrity;
     case "OUTPUT":
       return EXIT.output;
+    case "STEP_FAILED":
+      return EXIT.notReproduced;
     case "INTERRUPTED":
       return EXIT.sigint;
     case "INTERNAL":
@@ -38,7 +40,8 @@ export function exitCodeFor(code: ReplayErrorCode): number {
 
 export const EXIT_CODES_HELP = `Exit codes:
   0    success (rerun: every step reproduced byte for byte)
-  1    rerun finished, but a step mismatched, failed or was unreplayable
+  1    rerun finished, but a step mismatched, failed or was unreplayable;
+       run: the step being recorded failed (nothing was recorded)
   2    bad usage, or an unknown artifact/step/replay id
   3    infrastructure unavailable: Docker, the database, or an image build
   4    the registry's rows do not form a replayable chain (cycle, dangling id, ...)

@@ -12,6 +12,7 @@ export type ReplayErrorCode =
   | "DOCKER_UNAVAILABLE"
   | "IMAGE_BUILD" // an environment image could not be built
   | "OUTPUT" // the output folder cannot be written
+  | "STEP_FAILED" // `replay-runner run`: the step being recorded failed (non-zero exit, timeout, ...)
   | "INTERRUPTED"
   | "INTERNAL";
 

@@ -16,7 +16,10 @@ export const citeHandler: StepHandler = {
   async replay(context: HandlerContext): Promise<HandlerOutcome> {
     const [source, ...rest] = context.inputs;
     if (source === undefined || rest.length > 0) {
-      return { kind: "failed", reason: `a citation cites exactly one source; this step has ${context.inputs.length} inputs` };
+      return {
+        kind: "failed",
+        reason: `a citation cites exactly one source; this step has ${context.inputs.length} inputs`,
+      };
     }
     const parameters = context.chainStep.step.parameters;
     if (parameters === null || typeof parameters !== "object" || Array.isArray(parameters)) {
@@ -29,6 +32,11 @@ export const citeHandler: StepHandler = {
       return { kind: "failed", reason: `parameters cannot be canonicalised: ${(error as Error).message}` };
     }
     await writeFile(context.outputFile, bytes);
-    return { kind: "replayed", contentHash: contentHashOf(bytes), size: bytes.length, file: context.outputFile };
+    return {
+      kind: "replayed",
+      contentHash: contentHashOf(bytes),
+      size: bytes.length,
+      file: context.outputFile,
+    };
   },
 };

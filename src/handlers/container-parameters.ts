@@ -11,16 +11,28 @@ export const plainFileName = z
   .min(1)
   .max(255)
   .refine((n) => !n.includes("/") && !n.includes("\0") && n !== "." && n !== "..", {
-    message: "must be a plain file name (no '/', not '.' or '..')",
+    error: "must be a plain file name (no '/', not '.' or '..')",
   });
 
 const parametersSchema = z.object({
   code_hash: z.string().regex(CONTENT_HASH_RE, "must be sha256: followed by 64 lowercase hex digits"),
   code_name: plainFileName.default("main.py"),
-  command: z.array(z.string().refine((s) => !s.includes("\0"), "must not contain NUL")).min(1).optional(),
+  command: z
+    .array(z.string().refine((s) => !s.includes("\0"), "must not contain NUL"))
+    .min(1)
+    .optional(),
   args: z.unknown().optional(),
-  timeout_s: z.number().positive().max(7 * 24 * 3600).optional(),
-  memory_mb: z.number().int().min(16).max(1024 * 1024).optional(),
+  timeout_s: z
+    .number()
+    .positive()
+    .max(7 * 24 * 3600)
+    .optional(),
+  memory_mb: z
+    .number()
+    .int()
+    .min(16)
+    .max(1024 * 1024)
+    .optional(),
 });
 
 export interface ContainerParameters {

@@ -9,7 +9,12 @@ import type { BlobStore } from "../blobs/index.js";
 import type { Environment, EnvironmentState } from "../chain/types.js";
 import { canonicalJson } from "../hashing/index.js";
 import type { ImageResolver, ResolvedImage } from "../images/types.js";
-import type { ContainerStepRequest, ContainerStepResult, PayloadSource, StepExecutor } from "../runner/types.js";
+import type {
+  ContainerStepRequest,
+  ContainerStepResult,
+  PayloadSource,
+  StepExecutor,
+} from "../runner/types.js";
 import { parseContainerParameters, type ContainerParameters } from "./container-parameters.js";
 import type { HandlerContext, HandlerOutcome, ReplayInput, StepHandler } from "./handler.js";
 import { stepEnvironment } from "./step-environment.js";
@@ -29,8 +34,7 @@ export interface ContainerStepInvocation {
 }
 
 export type InvocationResult =
-  | { kind: "ran"; result: ContainerStepResult; image: ResolvedImage }
-  | { kind: "refused"; reason: string };
+  { kind: "ran"; result: ContainerStepResult; image: ResolvedImage } | { kind: "refused"; reason: string };
 
 export function fileSource(name: string, file: string, size: number): PayloadSource {
   return { name, size, open: () => createReadStream(file, { highWaterMark: 1 << 20 }) };
@@ -43,7 +47,8 @@ export async function invokeContainerStep(
 ): Promise<InvocationResult> {
   const { parameters } = invocation;
   const code = await deps.blobs.check(parameters.codeHash);
-  if (code.state === "missing") return { kind: "refused", reason: `code blob ${parameters.codeHash} is missing: ${code.path}` };
+  if (code.state === "missing")
+    return { kind: "refused", reason: `code blob ${parameters.codeHash} is missing: ${code.path}` };
   if (code.state === "corrupted") {
     return {
       kind: "refused",
@@ -89,9 +94,12 @@ export function containerStepHandler(stepType: string): StepHandler {
       const problem = environmentProblem(environment);
       if (problem !== undefined) return { kind: "failed", reason: problem };
       if (environment.kind === "unpinned") {
-        context.warn("environment never pinned (env_hash is NULL): replayed in replay-base:bookworm with no packages");
+        context.warn(
+          "environment never pinned (env_hash is NULL): replayed in replay-base:bookworm with no packages",
+        );
       }
-      if (step.startedAt === null) context.warn("started_at is NULL: SOURCE_DATE_EPOCH was never pinned for this step");
+      if (step.startedAt === null)
+        context.warn("started_at is NULL: SOURCE_DATE_EPOCH was never pinned for this step");
       const invoked = await invokeContainerStep(context, {
         stepId: step.id,
         runId: context.runId,

@@ -5,6 +5,8 @@ import { HashingStream, type HashedFile } from "../hashing/index.js";
 /** Copies a file while hashing the bytes written, in one streaming pass. */
 export async function copyHashed(from: string, to: string, signal?: AbortSignal): Promise<HashedFile> {
   const hasher = new HashingStream();
-  await pipeline(createReadStream(from, { highWaterMark: 1 << 20 }), hasher, createWriteStream(to), { signal });
+  await pipeline(createReadStream(from, { highWaterMark: 1 << 20 }), hasher, createWriteStream(to), {
+    signal,
+  });
   return { contentHash: hasher.contentHash, size: hasher.size };
 }

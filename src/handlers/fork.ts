@@ -8,7 +8,10 @@ export const forkHandler: StepHandler = {
   async replay(context: HandlerContext): Promise<HandlerOutcome> {
     const [source, ...rest] = context.inputs;
     if (source === undefined || rest.length > 0) {
-      return { kind: "failed", reason: `a fork has exactly one source; this step has ${context.inputs.length} inputs` };
+      return {
+        kind: "failed",
+        reason: `a fork has exactly one source; this step has ${context.inputs.length} inputs`,
+      };
     }
     const copied = await copyHashed(source.file, context.outputFile, context.signal);
     return { kind: "replayed", ...copied, file: context.outputFile };

@@ -6,7 +6,7 @@ import { pipeline } from "node:stream/promises";
 /** `sha256:` + 64 lowercase hex digits, the contract's content_hash. */
 export const CONTENT_HASH_RE = /^sha256:[0-9a-f]{64}$/;
 
-export function isContentHash(value: unknown): value is string {
+export function isContentHash(value: unknown): boolean {
   return typeof value === "string" && CONTENT_HASH_RE.test(value);
 }
 
@@ -41,7 +41,8 @@ export class HashingStream extends Transform {
 
   /** The content hash; only after the stream has ended. */
   get contentHash(): string {
-    if (this.digestValue === undefined) throw new Error("HashingStream: digest read before the end of the stream");
+    if (this.digestValue === undefined)
+      throw new Error("HashingStream: digest read before the end of the stream");
     return this.digestValue;
   }
 }
@@ -54,12 +55,15 @@ export interface HashedFile {
 export async function hashFile(file: string): Promise<HashedFile> {
   const hash = createHash("sha256");
   let size = 0;
-  await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), async function* (source: AsyncIterable<Buffer>) {
-    for await (const chunk of source) {
-      hash.update(chunk);
-      size += chunk.length;
-    }
-    yield* [];
-  });
+  await pipeline(
+    createReadStream(file, { highWaterMark: 1 << 20 }),
+    async function* (source: AsyncIterable<Buffer>) {
+      for await (const chunk of source) {
+        hash.update(chunk);
+        size += chunk.length;
+      }
+      yield* [];
+    },
+  );
   return { contentHash: `sha256:${hash.digest("hex")}`, size };
 }

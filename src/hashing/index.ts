@@ -1,4 +1,11 @@
-export { CONTENT_HASH_RE, HashingStream, contentHashOf, hashFile, isContentHash, sha256Hex } from "./content-hash.js";
+export {
+  CONTENT_HASH_RE,
+  HashingStream,
+  contentHashOf,
+  hashFile,
+  isContentHash,
+  sha256Hex,
+} from "./content-hash.js";
 export type { HashedFile } from "./content-hash.js";
 export { canonicalJson } from "./canonical-json.js";
 export { envHashOf, inputHashOf } from "./recorded-hashes.js";

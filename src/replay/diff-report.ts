@@ -62,7 +62,11 @@ function asText(bytes: Buffer): string | null {
   return Buffer.from(text, "utf8").equals(bytes) ? text : null;
 }
 
-export async function diffPayloads(liveFile: string, replayedFile: string, label: string): Promise<PayloadDiff> {
+export async function diffPayloads(
+  liveFile: string,
+  replayedFile: string,
+  label: string,
+): Promise<PayloadDiff> {
   const [liveStat, replayedStat] = await Promise.all([stat(liveFile), stat(replayedFile)]);
   const firstDifferingByte = await firstDifference(liveFile, replayedFile);
   let unified: string | null = null;
@@ -71,9 +75,17 @@ export async function diffPayloads(liveFile: string, replayedFile: string, label
     const liveText = asText(live);
     const replayedText = asText(replayed);
     if (liveText !== null && replayedText !== null) {
-      unified = createTwoFilesPatch(`live/${label}`, `replayed/${label}`, liveText, replayedText, undefined, undefined, {
-        context: 3,
-      });
+      unified = createTwoFilesPatch(
+        `live/${label}`,
+        `replayed/${label}`,
+        liveText,
+        replayedText,
+        undefined,
+        undefined,
+        {
+          context: 3,
+        },
+      );
     }
   }
   const head = [
@@ -82,8 +94,17 @@ export async function diffPayloads(liveFile: string, replayedFile: string, label
   ];
   const text = `${head.join("\n")}\n${unified ?? "(binary or too large for a line diff)\n"}`;
   const changed = unified?.split("\n").filter((l) => /^[-+][^-+]/.test(l)) ?? [];
-  const summary = [...head, ...changed.slice(0, 6), ...(changed.length > 6 ? [`... ${changed.length - 6} more changed lines`] : [])].join(
-    "\n",
-  );
-  return { sizeLive: liveStat.size, sizeReplayed: replayedStat.size, firstDifferingByte, unified, text, summary };
+  const summary = [
+    ...head,
+    ...changed.slice(0, 6),
+    ...(changed.length > 6 ? [`... ${changed.length - 6} more changed lines`] : []),
+  ].join("\n");
+  return {
+    sizeLive: liveStat.size,
+    sizeReplayed: replayedStat.size,
+    firstDifferingByte,
+    unified,
+    text,
+    summary,
+  };
 }

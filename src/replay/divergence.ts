@@ -19,7 +19,8 @@ export function markDivergence(
     for (const parent of upstreamOf.get(id) ?? []) {
       const row = byId.get(parent);
       if (row === undefined) continue;
-      const candidate = row.divergence === "origin" ? row.step_id : (row.inherited_from ?? firstOriginUpstream(parent));
+      const candidate =
+        row.divergence === "origin" ? row.step_id : (row.inherited_from ?? firstOriginUpstream(parent));
       if (candidate !== null) {
         found = candidate;
         break;

@@ -1,7 +1,14 @@
 export { exitCodeOf, newReplayId, runReplay } from "./run-replay.js";
 export type { ReplayDeps, ReplayOptions } from "./run-replay.js";
 export { MANIFEST_VERSION, summarise } from "./manifest.js";
-export type { FrozenInput, Manifest, ManifestInput, ManifestStep, ReplaySummary, StepStatus } from "./manifest.js";
+export type {
+  FrozenInput,
+  Manifest,
+  ManifestInput,
+  ManifestStep,
+  ReplaySummary,
+  StepStatus,
+} from "./manifest.js";
 export type { ReplayReporter } from "./reporter.js";
 export { failReplayRecord, finishReplayRecord, startReplayRecord, statusOf } from "./replay-record.js";
 export type { ReplayStatus } from "./replay-record.js";

@@ -58,10 +58,14 @@ export class OutDir {
         const [pid, other] = (await readFile(lockFile, "utf8").catch(() => "")).trim().split(" ");
         const holder = Number(pid);
         if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
-          throw new ReplayError("OUTPUT", `The output folder ${abs} is in use by replay ${other ?? "?"} (pid ${holder}).`, {
-            hint: "Wait for it to finish, or give this replay another --out folder.",
-            details: { path: abs, pid: holder },
-          });
+          throw new ReplayError(
+            "OUTPUT",
+            `The output folder ${abs} is in use by replay ${other ?? "?"} (pid ${holder}).`,
+            {
+              hint: "Wait for it to finish, or give this replay another --out folder.",
+              details: { path: abs, pid: holder },
+            },
+          );
         }
         await rm(lockFile, { force: true }); // left by a process that died
       }
@@ -74,7 +78,11 @@ export class OutDir {
   }
 
   partialPath(stepId: string): string {
-    return path.join(this.dir, "artifacts", `.partial-${safeFileName(stepId)}-${randomBytes(4).toString("hex")}`);
+    return path.join(
+      this.dir,
+      "artifacts",
+      `.partial-${safeFileName(stepId)}-${randomBytes(4).toString("hex")}`,
+    );
   }
 
   relative(file: string): string {

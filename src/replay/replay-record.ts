@@ -22,8 +22,18 @@ export async function startReplayRecord(db: SqlQueryable, start: ReplayRecordSta
   );
 }
 
-export async function recordStepProgress(db: SqlQueryable, replayId: string, row: ManifestStep): Promise<void> {
-  const brief = { step_id: row.step_id, step_type: row.step_type, status: row.status, ok: row.ok, duration_ms: row.duration_ms };
+export async function recordStepProgress(
+  db: SqlQueryable,
+  replayId: string,
+  row: ManifestStep,
+): Promise<void> {
+  const brief = {
+    step_id: row.step_id,
+    step_type: row.step_type,
+    status: row.status,
+    ok: row.ok,
+    duration_ms: row.duration_ms,
+  };
   await db.query(`UPDATE replay_runner.replays SET progress = progress || $2::jsonb WHERE id = $1`, [
     replayId,
     JSON.stringify([brief]),
@@ -35,7 +45,11 @@ export function statusOf(manifest: Manifest): ReplayStatus {
   return manifest.status === "reproduced" ? "succeeded" : "failed";
 }
 
-export async function finishReplayRecord(db: SqlQueryable, manifest: Manifest, exitCode: number): Promise<void> {
+export async function finishReplayRecord(
+  db: SqlQueryable,
+  manifest: Manifest,
+  exitCode: number,
+): Promise<void> {
   await db.query(
     `UPDATE replay_runner.replays SET status = $2, manifest = $3, exit_code = $4, finished_at = now() WHERE id = $1`,
     [manifest.replay_id, statusOf(manifest), JSON.stringify(manifest), exitCode],

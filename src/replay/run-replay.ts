@@ -11,7 +11,12 @@ import { walkChain } from "../chain/index.js";
 import type { Chain, ChainStep } from "../chain/types.js";
 import type { SqlClient } from "../db/index.js";
 import { ReplayError, messageOf } from "../errors/index.js";
-import { handlerFor, parseContainerParameters, type HandlerOutcome, type ReplayInput } from "../handlers/index.js";
+import {
+  handlerFor,
+  parseContainerParameters,
+  type HandlerOutcome,
+  type ReplayInput,
+} from "../handlers/index.js";
 import { inputHashOf, isContentHash } from "../hashing/index.js";
 import type { ImageResolver } from "../images/types.js";
 import type { StepExecutor } from "../runner/types.js";
@@ -72,6 +77,10 @@ interface StepResult {
   replayed: Payload | null;
 }
 
+function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
+}
+
 function ancestorsOf(chain: Chain, stepId: string): Set<string> {
   const byId = new Map(chain.steps.map((s) => [s.step.id, s]));
   const seen = new Set<string>();
@@ -85,7 +94,11 @@ function ancestorsOf(chain: Chain, stepId: string): Set<string> {
   return seen;
 }
 
-function describeBadBlob(check: Exclude<BlobCheck, { state: "intact" }>, artifactId: string, recorded: string): string {
+function describeBadBlob(
+  check: Exclude<BlobCheck, { state: "intact" }>,
+  artifactId: string,
+  recorded: string,
+): string {
   return check.state === "missing"
     ? `frozen input ${artifactId}: blob ${recorded} is missing (${check.path})`
     : `frozen input ${artifactId}: blob bytes hash to ${check.actualHash}, the registry records ${recorded}`;
@@ -105,10 +118,14 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
   let frozenByFrom = new Set<string>();
   if (options.from !== undefined) {
     if (!chain.steps.some((s) => s.step.id === options.from)) {
-      throw new ReplayError("NOT_FOUND", `Step ${options.from} is not in the chain behind ${options.artifactId}.`, {
-        hint: `\`replay-runner lineage ${options.artifactId}\` lists the steps that --from can name.`,
-        details: { step_id: options.from, artifact_id: options.artifactId },
-      });
+      throw new ReplayError(
+        "NOT_FOUND",
+        `Step ${options.from} is not in the chain behind ${options.artifactId}.`,
+        {
+          hint: `\`replay-runner lineage ${options.artifactId}\` lists the steps that --from can name.`,
+          details: { step_id: options.from, artifact_id: options.artifactId },
+        },
+      );
     }
     frozenByFrom = ancestorsOf(chain, options.from);
   }
@@ -118,16 +135,27 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
   // Frozen inputs: payloads consumed as recorded rather than replayed.
   const frozen = new Map<string, FrozenInput>();
   const addFrozen = (artifactId: string, contentHash: string, why: string) => {
-    if (!frozen.has(artifactId)) frozen.set(artifactId, { artifact_id: artifactId, content_hash: contentHash, why });
+    if (!frozen.has(artifactId))
+      frozen.set(artifactId, { artifact_id: artifactId, content_hash: contentHash, why });
   };
   for (const cs of executed) {
-    if (cs.step.stepType === "ingest") addFrozen(cs.target.id, cs.target.contentHash, `ingested by ${cs.step.id}`);
+    if (cs.step.stepType === "ingest")
+      addFrozen(cs.target.id, cs.target.contentHash, `ingested by ${cs.step.id}`);
     for (const input of cs.inputs) {
       const producer = producerOf.get(input.artifact.id);
-      if (producer === undefined) addFrozen(input.artifact.id, input.artifact.contentHash, "no step in the registry produced it");
-      else if (!willRun(producer.step.id)) addFrozen(input.artifact.id, input.artifact.contentHash, `upstream of --from ${options.from ?? ""}`);
-      else if (handlerFor(producer.step.stepType)?.mode === "unreplayable" || handlerFor(producer.step.stepType) === undefined)
-        addFrozen(input.artifact.id, input.artifact.contentHash, `produced by unreplayable step ${producer.step.id} (${producer.step.stepType})`);
+      if (producer === undefined)
+        addFrozen(input.artifact.id, input.artifact.contentHash, "no step in the registry produced it");
+      else if (!willRun(producer.step.id))
+        addFrozen(input.artifact.id, input.artifact.contentHash, `upstream of --from ${options.from ?? ""}`);
+      else if (
+        handlerFor(producer.step.stepType)?.mode === "unreplayable" ||
+        handlerFor(producer.step.stepType) === undefined
+      )
+        addFrozen(
+          input.artifact.id,
+          input.artifact.contentHash,
+          `produced by unreplayable step ${producer.step.id} (${producer.step.stepType})`,
+        );
     }
   }
 
@@ -135,7 +163,10 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
     const problems: string[] = [];
     const codeHashes = new Set<string>();
     for (const cs of executed) {
-      const params = handlerFor(cs.step.stepType)?.mode === "container" ? parseContainerParameters(cs.step.parameters) : null;
+      const params =
+        handlerFor(cs.step.stepType)?.mode === "container"
+          ? parseContainerParameters(cs.step.parameters)
+          : null;
       if (params?.ok === true) codeHashes.add(params.value.codeHash);
     }
     const checks = [
@@ -151,10 +182,14 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
       if (check.state !== "intact") problems.push(describeBadBlob(check, id, hash));
     }
     if (problems.length > 0) {
-      throw new ReplayError("INTEGRITY", `--strict: ${problems.length} frozen input(s) cannot be trusted; nothing was run.\n  ${problems.join("\n  ")}`, {
-        hint: "Restore the blobs from a backup, or run without --strict to replay what still can be.",
-        details: { problems },
-      });
+      throw new ReplayError(
+        "INTEGRITY",
+        `--strict: ${problems.length} frozen input(s) cannot be trusted; nothing was run.\n  ${problems.join("\n  ")}`,
+        {
+          hint: "Restore the blobs from a backup, or run without --strict to replay what still can be.",
+          details: { problems },
+        },
+      );
     }
   }
 
@@ -165,7 +200,12 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
     await startReplayRecord(deps.db, {
       id: replayId,
       targetArtifactId: options.artifactId,
-      options: { from: options.from ?? null, strict: options.strict === true, diff: options.diff === true, jobs },
+      options: {
+        from: options.from ?? null,
+        strict: options.strict === true,
+        diff: options.diff === true,
+        jobs,
+      },
       outDir: out.dir,
     });
     reporter.planned?.({ replayId, outDir: out.dir, chain, executed });
@@ -185,14 +225,15 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
       results.set(
         cs.step.id,
         (async () => {
-          const parents = await Promise.all(upstream.map((id) => results.get(id)));
-          return limit(() => replayStep(cs, parents.filter((p): p is StepResult => p !== undefined)));
+          const parents = await Promise.all(upstream.flatMap((id) => results.get(id) ?? []));
+          return limit(() => replayStep(cs, parents));
         })(),
       );
     }
 
     async function recordedPayload(artifactId: string, contentHash: string): Promise<Payload | string> {
-      if (!isContentHash(contentHash)) return `input ${artifactId}: recorded content_hash "${contentHash}" is malformed`;
+      if (!isContentHash(contentHash))
+        return `input ${artifactId}: recorded content_hash "${contentHash}" is malformed`;
       const check = await blobs.check(contentHash);
       if (check.state !== "intact") return describeBadBlob(check, artifactId, contentHash);
       return { file: blobs.pathFor(contentHash), contentHash, size: check.size, origin: "recorded" };
@@ -266,8 +307,19 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
           row.reason = payload;
           return finish(null);
         }
-        inputs.push({ name: input.name, artifactId: input.artifact.id, contentHash: payload.contentHash, size: payload.size, file: payload.file });
-        manifestInputs.push({ name: input.name, artifact_id: input.artifact.id, content_hash: payload.contentHash, origin: payload.origin });
+        inputs.push({
+          name: input.name,
+          artifactId: input.artifact.id,
+          contentHash: payload.contentHash,
+          size: payload.size,
+          file: payload.file,
+        });
+        manifestInputs.push({
+          name: input.name,
+          artifact_id: input.artifact.id,
+          content_hash: payload.contentHash,
+          origin: payload.origin,
+        });
       }
       row.inputs = manifestInputs;
       row.input_hash_replayed = inputHashOf(
@@ -298,9 +350,13 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
         });
       } catch (error) {
         await removeQuietly(partial);
-        outcome = { kind: "failed", reason: error instanceof ReplayError ? error.message : `internal error: ${messageOf(error)}` };
+        outcome = {
+          kind: "failed",
+          reason: error instanceof ReplayError ? error.message : `internal error: ${messageOf(error)}`,
+        };
       }
-      if (signal.aborted && outcome.kind !== "replayed") {
+      // Re-read: the signal may have fired while the handler ran.
+      if (isAborted(signal) && outcome.kind !== "replayed") {
         await removeQuietly(partial);
         row.status = "interrupted";
         row.reason = "interrupted while running";
@@ -324,11 +380,13 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
       }
       row.output_hash_replayed = outcome.contentHash;
       row.size_replayed = outcome.size;
-      if (outcome.imageId !== undefined) row.image = { ref: outcome.imageRef ?? outcome.imageId, id: outcome.imageId };
+      if (outcome.imageId !== undefined)
+        row.image = { ref: outcome.imageRef ?? outcome.imageId, id: outcome.imageId };
 
       const outputMatches = isContentHash(target.contentHash) && outcome.contentHash === target.contentHash;
       const hasInputs = cs.inputs.length > 0;
-      const inputsMatch = !hasInputs || (step.inputHash !== null && step.inputHash === row.input_hash_replayed);
+      const inputsMatch =
+        !hasInputs || (step.inputHash !== null && step.inputHash === row.input_hash_replayed);
       row.ok = outputMatches && inputsMatch;
       row.status = row.ok ? "reproduced" : "mismatch";
       if (!isContentHash(target.contentHash)) {
@@ -344,7 +402,7 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
             ? "output is identical, but the step has no recorded input_hash: nothing proves it consumed these inputs"
             : `output is identical, but the inputs hash to ${row.input_hash_replayed ?? "null"} while input_hash records ${step.inputHash}`;
       }
-      if (!row.ok && options.diff === true && outputMatches === false && step.stepType !== "ingest") {
+      if (!row.ok && options.diff === true && !outputMatches && step.stepType !== "ingest") {
         const live = await blobs.check(target.contentHash).catch(() => null);
         if (live?.state === "intact") {
           const report = await diffPayloads(blobs.pathFor(target.contentHash), file, target.id);
@@ -380,7 +438,12 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
         title: chain.target.title,
       },
       registry: deps.db.description,
-      options: { from: options.from ?? null, strict: options.strict === true, diff: options.diff === true, jobs },
+      options: {
+        from: options.from ?? null,
+        strict: options.strict === true,
+        diff: options.diff === true,
+        jobs,
+      },
       started_at: startedAt.toISOString(),
       finished_at: finishedAt.toISOString(),
       duration_ms: finishedAt.getTime() - startedAt.getTime(),

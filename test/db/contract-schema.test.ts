@@ -24,9 +24,16 @@ describe.each(BACKENDS)("registry on %s", (backend) => {
       tables: await db.query<{ table_name: string }>(
         `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`,
       ),
-      versions: await db.query<{ version: number }>(`SELECT version FROM replay_runner.schema_migrations ORDER BY 1`),
+      versions: await db.query<{ version: number }>(
+        `SELECT version FROM replay_runner.schema_migrations ORDER BY 1`,
+      ),
     }));
-    expect(tables.map((t) => t.table_name)).toEqual(["artifacts", "environments", "processing_step_inputs", "processing_steps"]);
+    expect(tables.map((t) => t.table_name)).toEqual([
+      "artifacts",
+      "environments",
+      "processing_step_inputs",
+      "processing_steps",
+    ]);
     expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version));
   });
 });

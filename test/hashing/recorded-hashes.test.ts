@@ -4,7 +4,9 @@ import { canonicalJson, contentHashOf, envHashOf, inputHashOf } from "../../src/
 describe("content hash", () => {
   it("is sha256: and the lowercase hex digest of the bytes", () => {
     // The contract's own example: the blob path of "test".
-    expect(contentHashOf("test")).toBe("sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+    expect(contentHashOf("test")).toBe(
+      "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    );
   });
 });
 
@@ -15,9 +17,15 @@ describe("input_hash", () => {
     expect(inputHashOf([{ name: "source", contentHash: a }], false)).toBe(a);
   });
   it("hashes name=hash lines in position order for several inputs", () => {
-    expect(inputHashOf([{ name: "x.csv", contentHash: a }, { name: "y.csv", contentHash: b }], true)).toBe(
-      contentHashOf(`x.csv=${a}\ny.csv=${b}\n`),
-    );
+    expect(
+      inputHashOf(
+        [
+          { name: "x.csv", contentHash: a },
+          { name: "y.csv", contentHash: b },
+        ],
+        true,
+      ),
+    ).toBe(contentHashOf(`x.csv=${a}\ny.csv=${b}\n`));
   });
   it("is null with no input", () => {
     expect(inputHashOf([], false)).toBeNull();
@@ -41,8 +49,16 @@ describe("RFC 8785 canonical JSON", () => {
     expect(canonicalJson(input)).toBe(
       '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}',
     );
-    expect(canonicalJson({ "\u20ac": 1, "\r": 2, "\ud83d\ude00": 3, "\ufb33": 4, "1": 5, "\u0080": 6, "\u00f6": 7 })).toBe(
-      '{"\\r":2,"1":5,"\u0080":6,"\u00f6":7,"\u20ac":1,"\ud83d\ude00":3,"\ufb33":4}',
-    );
+    expect(
+      canonicalJson({
+        "\u20ac": 1,
+        "\r": 2,
+        "\ud83d\ude00": 3,
+        "\ufb33": 4,
+        "1": 5,
+        "\u0080": 6,
+        "\u00f6": 7,
+      }),
+    ).toBe('{"\\r":2,"1":5,"\u0080":6,"\u00f6":7,"\u20ac":1,"\ud83d\ude00":3,"\ufb33":4}');
   });
 });

@@ -80,14 +80,19 @@ describe.each(BACKENDS)("rerun of a pipeline with every step type (%s)", (backen
       ["a.csv", "replayed"],
       ["b.json", "replayed"],
     ]);
-    expect(byId.get("s-ingest")).toMatchObject({ input_hash: null, output_hash_replayed: hashOf("city,temp\nOslo,3\nRome,18\n") });
+    expect(byId.get("s-ingest")).toMatchObject({
+      input_hash: null,
+      output_hash_replayed: hashOf("city,temp\nOslo,3\nRome,18\n"),
+    });
   });
 
   it("names the step type of unreplayable steps and feeds their recorded payloads downstream", () => {
     const byId = new Map(manifest.steps.map((s) => [s.step_id, s]));
     expect(byId.get("s-llm")!.reason).toMatch(/^llm_summarize: .*external language-model service/);
     expect(byId.get("s-llm")!.output_hash_replayed).toBeNull();
-    expect(byId.get("s-unknown")!.reason).toBe('step type "quantum_leap" has no known semantics: replay-runner has no handler for it');
+    expect(byId.get("s-unknown")!.reason).toBe(
+      'step type "quantum_leap" has no known semantics: replay-runner has no handler for it',
+    );
     expect(byId.get("s-unknown")!.warnings).toEqual([
       "input summary: upstream step s-llm was not replayed (unreplayable); its recorded payload is used as a frozen input",
     ]);
@@ -98,7 +103,9 @@ describe.each(BACKENDS)("rerun of a pipeline with every step type (%s)", (backen
     const byId = new Map(manifest.steps.map((s) => [s.step_id, s]));
     expect(manifest.first_divergence?.step_id).toBe("s-stamp");
     expect(byId.get("s-stamp")).toMatchObject({ divergence: "origin", inherited_from: null });
-    expect(byId.get("s-stamp")!.reason).toMatch(/^replayed output hashes to sha256:[0-9a-f]{64}, the registry records /);
+    expect(byId.get("s-stamp")!.reason).toMatch(
+      /^replayed output hashes to sha256:[0-9a-f]{64}, the registry records /,
+    );
     expect(byId.get("s-after")).toMatchObject({ divergence: "inherited", inherited_from: "s-stamp" });
     // Same sizes, so the same bytes, but from inputs that differ from the record.
     expect(byId.get("s-report")).toMatchObject({ divergence: "inherited", inherited_from: "s-stamp" });
@@ -107,9 +114,18 @@ describe.each(BACKENDS)("rerun of a pipeline with every step type (%s)", (backen
   });
 
   it("summarises and keeps the replayed payloads", async () => {
-    expect(manifest.summary).toEqual({ steps: 12, reproduced: 7, mismatch: 3, failed: 0, unreplayable: 2, interrupted: 0 });
+    expect(manifest.summary).toEqual({
+      steps: 12,
+      reproduced: 7,
+      mismatch: 3,
+      failed: 0,
+      unreplayable: 2,
+      interrupted: 0,
+    });
     expect(manifest.status).toBe("not_reproduced");
     expect(await readFile(path.join(out, "artifacts", "stats"), "utf8")).toBe(expected.stats);
-    expect(manifest.steps.find((s) => s.step_id === "s-stats")!.payload).toBe(path.join("artifacts", "stats"));
+    expect(manifest.steps.find((s) => s.step_id === "s-stats")!.payload).toBe(
+      path.join("artifacts", "stats"),
+    );
   });
 });

@@ -69,50 +69,106 @@ export async function recordSciencePipeline(registry: TestRegistry): Promise<Pip
     const statsEnvHash = await f.environment("replay-base:bookworm", "pip", wheel.lockLine);
 
     await f.artifact("raw", RAW_CSV, { mediaType: "text/csv" });
-    await f.step({ id: "s-ingest", target: "raw", stepType: "ingest", parameters: { source_url: "https://example.org/raw.csv" }, inputHash: null });
+    await f.step({
+      id: "s-ingest",
+      target: "raw",
+      stepType: "ingest",
+      parameters: { source_url: "https://example.org/raw.csv" },
+      inputHash: null,
+    });
 
     await f.artifact("clean", expected.clean, { type: "table", mediaType: "text/csv" });
-    await f.step({ id: "s-clean", source: "raw", target: "clean", stepType: "transform", parameters: { code_hash: await code(SCRIPTS.clean), args: { mode: "upper" } } });
+    await f.step({
+      id: "s-clean",
+      source: "raw",
+      target: "clean",
+      stepType: "transform",
+      parameters: { code_hash: await code(SCRIPTS.clean), args: { mode: "upper" } },
+    });
 
     await f.artifact("stats", expected.stats, { type: "analysis_result", mediaType: "application/json" });
-    await f.step({ id: "s-stats", source: "clean", target: "stats", stepType: "analysis", envHash: statsEnvHash, parameters: { code_hash: await code(SCRIPTS.stats), code_name: "stats.py" } });
+    await f.step({
+      id: "s-stats",
+      source: "clean",
+      target: "stats",
+      stepType: "analysis",
+      envHash: statsEnvHash,
+      parameters: { code_hash: await code(SCRIPTS.stats), code_name: "stats.py" },
+    });
 
     await f.artifact("figure", expected.render, { type: "figure", mediaType: "image/svg+xml" });
-    await f.step({ id: "s-render", source: "clean", target: "figure", stepType: "render", parameters: { code_hash: await code(SCRIPTS.render) } });
+    await f.step({
+      id: "s-render",
+      source: "clean",
+      target: "figure",
+      stepType: "render",
+      parameters: { code_hash: await code(SCRIPTS.render) },
+    });
 
     const citeParams = { doi: "10.1234/example", title: "Temperatures", authors: ["Ada", "Émile"] };
-    await f.artifact("citation", `${canonicalJson({ ...citeParams, cites: f.hashOf("figure") })}\n`, { type: "citation", mediaType: "application/json" });
-    await f.step({ id: "s-cite", source: "figure", target: "citation", stepType: "cite", parameters: citeParams });
+    await f.artifact("citation", `${canonicalJson({ ...citeParams, cites: f.hashOf("figure") })}\n`, {
+      type: "citation",
+      mediaType: "application/json",
+    });
+    await f.step({
+      id: "s-cite",
+      source: "figure",
+      target: "citation",
+      stepType: "cite",
+      parameters: citeParams,
+    });
 
     await f.artifact("figure-copy", expected.render, { type: "figure" });
     await f.step({ id: "s-fork", source: "figure", target: "figure-copy", stepType: "fork" });
 
     await f.artifact("merged", `== a.csv\n${expected.clean}== b.json\n${expected.stats}`, { type: "table" });
     await f.step({
-      id: "s-merge", target: "merged", stepType: "merge",
-      inputs: [{ name: "a.csv", artifactId: "clean" }, { name: "b.json", artifactId: "stats" }],
+      id: "s-merge",
+      target: "merged",
+      stepType: "merge",
+      inputs: [
+        { name: "a.csv", artifactId: "clean" },
+        { name: "b.json", artifactId: "stats" },
+      ],
       parameters: { code_hash: await code(SCRIPTS.merge), args: { order: ["a.csv", "b.json"] } },
     });
 
     await f.artifact("summary", "The mean temperature is 10.5.", { type: "summary" });
-    await f.step({ id: "s-llm", source: "stats", target: "summary", stepType: "llm_summarize", parameters: { model: "some-llm" } });
+    await f.step({
+      id: "s-llm",
+      source: "stats",
+      target: "summary",
+      stepType: "llm_summarize",
+      parameters: { model: "some-llm" },
+    });
 
     await f.artifact("mystery", "recorded by an unknown step", { type: "summary" });
     await f.step({ id: "s-unknown", source: "summary", target: "mystery", stepType: "quantum_leap" });
 
     await f.artifact("stamped", "1700000000000000000", { type: "table" });
-    await f.step({ id: "s-stamp", source: "clean", target: "stamped", stepType: "transform", parameters: { code_hash: await code(SCRIPTS.stamp) } });
+    await f.step({
+      id: "s-stamp",
+      source: "clean",
+      target: "stamped",
+      stepType: "transform",
+      parameters: { code_hash: await code(SCRIPTS.stamp) },
+    });
 
     await f.artifact("after-stamp", "1700000000000000000", { type: "table" });
     await f.step({ id: "s-after", source: "stamped", target: "after-stamp", stepType: "fork" });
 
     const order = ["citation", "figure-copy", "merged", "mystery", "after-stamp"];
     const sizes = order
-      .map((n) => `${n} ${Buffer.byteLength(n === "citation" ? `${canonicalJson({ ...citeParams, cites: f.hashOf("figure") })}\n` : n === "figure-copy" ? expected.render : n === "merged" ? `== a.csv\n${expected.clean}== b.json\n${expected.stats}` : n === "mystery" ? "recorded by an unknown step" : "1700000000000000000")}\n`)
+      .map(
+        (n) =>
+          `${n} ${Buffer.byteLength(n === "citation" ? `${canonicalJson({ ...citeParams, cites: f.hashOf("figure") })}\n` : n === "figure-copy" ? expected.render : n === "merged" ? `== a.csv\n${expected.clean}== b.json\n${expected.stats}` : n === "mystery" ? "recorded by an unknown step" : "1700000000000000000")}\n`,
+      )
       .join("");
     await f.artifact("report", sizes, { type: "table" });
     await f.step({
-      id: "s-report", target: "report", stepType: "merge",
+      id: "s-report",
+      target: "report",
+      stepType: "merge",
       inputs: order.map((n) => ({ name: n, artifactId: n })),
       parameters: { code_hash: await code(SCRIPTS.sizes), args: { order } },
     });

@@ -25,7 +25,7 @@ export interface StepOptions {
   method?: string;
   parameters?: unknown;
   /** "auto" (default) computes it from the inputs' recorded hashes, as production did. */
-  inputHash?: string | null | "auto";
+  inputHash?: string | null;
   envHash?: string | null;
   traceId?: string | null;
   startedAt?: Date | null;

@@ -21,16 +21,20 @@ export interface CliOptions {
   timeoutMs?: number;
 }
 
-const CONFIG_VARS = ["DATABASE_URL", "REPLAY_HOME", "REPLAY_BLOBS", "REPLAY_WHEELHOUSE", "REPLAY_PIP_INDEX_URL", "REPLAY_API_TOKEN"];
+const CONFIG_VARS = [
+  "DATABASE_URL",
+  "REPLAY_HOME",
+  "REPLAY_BLOBS",
+  "REPLAY_WHEELHOUSE",
+  "REPLAY_PIP_INDEX_URL",
+  "REPLAY_API_TOKEN",
+];
 
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  for (const name of CONFIG_VARS) delete env[name];
-  for (const [k, v] of Object.entries(extra)) {
-    if (v === undefined) delete env[k];
-    else env[k] = v;
-  }
-  return env;
+  const merged: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1" };
+  for (const name of CONFIG_VARS) merged[name] = undefined;
+  Object.assign(merged, extra);
+  return Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined));
 }
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
@@ -46,7 +50,9 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on("close", (code, signal) => {
+      resolve({ code, signal, stdout, stderr });
+    });
     child.stdin.end(options.input ?? "");
   });
 }

@@ -47,6 +47,8 @@ export async function buildTestWheel(
   await mkdir(wheelhouse, { recursive: true });
   const file = path.join(wheelhouse, `${name}-${version}-py3-none-any.whl`);
   await run("python3", ["-c", WHEEL_SCRIPT, file, name, version, moduleSource]);
-  const sha256 = createHash("sha256").update(await readFile(file)).digest("hex");
+  const sha256 = createHash("sha256")
+    .update(await readFile(file))
+    .digest("hex");
   return { file, sha256, lockLine: `${name}==${version} --hash=sha256:${sha256}\n` };
 }

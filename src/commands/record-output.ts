@@ -1,0 +1,15 @@
+/**
+ * What the record commands print: the new artifact id alone on stdout (so scripts can write
+ * `id=$(replay-runner add data.csv)`), and one human line on stderr.
+ */
+import type { NewRecord } from "../record/index.js";
+import { styleFor } from "./terminal-style.js";
+
+export function reportRecorded(record: NewRecord): void {
+  const { artifact, step } = record;
+  const style = styleFor(process.stderr);
+  process.stderr.write(
+    `${style.green("recorded")} ${artifact.id} (${artifact.artifactType}, ${artifact.sizeBytes} bytes, ${artifact.contentHash.slice(0, 19)}…) by ${step.stepType} step ${step.id}\n`,
+  );
+  process.stdout.write(`${artifact.id}\n`);
+}

@@ -1,0 +1,135 @@
+/**
+ * The create body of a step's container: everything the contract fixes about the sandbox
+ * ("Container steps"), and the hardening around it. Pure data, so it is tested without an engine.
+ */
+import os from "node:os";
+
+/** The subset of the Engine API's create body that replay-runner sets (API 1.41). */
+export interface ContainerCreateBody {
+  Image: string;
+  Cmd: string[];
+  Entrypoint: string[];
+  Env: string[];
+  Hostname: string;
+  User: string;
+  WorkingDir: string;
+  Labels: Record<string, string>;
+  NetworkDisabled: boolean;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  OpenStdin: boolean;
+  Tty: boolean;
+  HostConfig: {
+    ReadonlyRootfs: boolean;
+    CapDrop: string[];
+    SecurityOpt: string[];
+    PidsLimit: number;
+    Memory: number;
+    MemorySwap: number;
+    NanoCpus: number;
+    IpcMode: string;
+    Ulimits: { Name: string; Soft: number; Hard: number }[];
+    Tmpfs: Record<string, string>;
+    Mounts: {
+      Type: "volume";
+      Source: string;
+      Target: string;
+      VolumeOptions: {
+        NoCopy: boolean;
+        Labels: Record<string, string>;
+        DriverConfig: { Name: string; Options: Record<string, string> };
+      };
+    }[];
+    LogConfig: { Type: string; Config: Record<string, string> };
+    Privileged: boolean;
+    AutoRemove: boolean;
+  };
+}
+
+export interface ContainerSpecInput {
+  image: string;
+  command: string[];
+  env: Record<string, string>;
+  memoryBytes: number;
+  maxOutputBytes: number;
+  labels: Record<string, string>;
+  /** CPUs the step may use; default: all of the host's (see DEFAULT_CPUS). */
+  cpus?: number | undefined;
+}
+
+/** The step's user and group: nobody/nogroup, as recorded. */
+export const STEP_USER = "65534:65534";
+/** Where inputs, code, output and scratch live. /in and /code are filled before start. */
+export const VOLUME_TARGETS = ["/in", "/code", "/out", "/work"] as const;
+export const PIDS_LIMIT = 256;
+const TMPFS_MAX_BYTES = 1 << 30;
+const OPEN_FILES = 4096;
+
+/**
+ * All the host's CPUs: a step runs as fast as under a plain `docker run`, and the orchestrator
+ * bounds how many steps run at once. A number still bounds a runaway step to the machine.
+ */
+export const DEFAULT_CPUS = Math.max(1, os.availableParallelism());
+
+export function containerSpec(input: ContainerSpecInput): ContainerCreateBody {
+  // /tmp is memory: tmpfs pages count against the container's memory limit anyway, the size
+  // cap keeps one step from spending all of it there. exec stays allowed (python may need it).
+  const tmpfsBytes = Math.min(input.memoryBytes, TMPFS_MAX_BYTES);
+  // A file may grow one byte past the output limit: the output parser then reports "too large"
+  // instead of the step dying of SIGXFSZ at exactly the limit.
+  const fileSizeLimit = input.maxOutputBytes + 1;
+  const volumeLabels = input.labels;
+  return {
+    Image: input.image,
+    Cmd: input.command,
+    // An empty (not absent) entrypoint: the recorded argv runs as is, whatever the image says.
+    Entrypoint: [],
+    // Exactly the step's variables; the engine adds only HOSTNAME (allowed by the contract).
+    Env: Object.entries(input.env).map(([k, v]) => `${k}=${v}`),
+    Hostname: "replay",
+    User: STEP_USER,
+    WorkingDir: "/work",
+    Labels: input.labels,
+    // Faster than NetworkMode "none" and the same isolation: a namespace with only `lo`.
+    NetworkDisabled: true,
+    AttachStdin: false,
+    // stderr is attached (for the tail in failure reports); stdout is not kept anywhere.
+    AttachStdout: false,
+    AttachStderr: true,
+    OpenStdin: false,
+    Tty: false,
+    HostConfig: {
+      ReadonlyRootfs: true,
+      CapDrop: ["ALL"],
+      SecurityOpt: ["no-new-privileges"],
+      PidsLimit: PIDS_LIMIT,
+      Memory: input.memoryBytes,
+      // Equal to Memory: no swap.
+      MemorySwap: input.memoryBytes,
+      NanoCpus: Math.round((input.cpus ?? DEFAULT_CPUS) * 1e9),
+      IpcMode: "private",
+      Ulimits: [
+        { Name: "nofile", Soft: OPEN_FILES, Hard: OPEN_FILES },
+        { Name: "fsize", Soft: fileSizeLimit, Hard: fileSizeLimit },
+        { Name: "core", Soft: 0, Hard: 0 },
+      ],
+      Tmpfs: { "/tmp": `rw,nosuid,nodev,size=${tmpfsBytes},mode=1777` },
+      // Anonymous volumes, filled by putArchive before start (a read-only root filesystem refuses
+      // archives, a tmpfs hides them); each copies up the owner and mode of the image's directory.
+      Mounts: VOLUME_TARGETS.map((target) => ({
+        Type: "volume" as const,
+        // No source: an anonymous volume, removed with the container (remove ?v=1).
+        Source: "",
+        Target: target,
+        // NoCopy false: the copy-up of the image's directory owner and mode is what we rely on.
+        VolumeOptions: { NoCopy: false, Labels: volumeLabels, DriverConfig: { Name: "local", Options: {} } },
+      })),
+      // Logs would store the step's stdout on the host's disk for nothing.
+      LogConfig: { Type: "none", Config: {} },
+      Privileged: false,
+      // The output is read after exit; the runner removes the container itself.
+      AutoRemove: false,
+    },
+  };
+}

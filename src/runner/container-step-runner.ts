@@ -1,0 +1,245 @@
+/**
+ * Runs one container step in the engine: create (hardened, see container-spec.ts), attach
+ * stderr and put /in and /code at once, start, wait, read /out/output, remove. No polling:
+ * the engine's wait answers when the step ends; an inspect happens only after a non-zero exit
+ * (to tell the OOM killer from a failing script).
+ */
+import { performance } from "node:perf_hooks";
+import { isReplayError, messageOf } from "../errors/index.js";
+import { containerSpec } from "./container-spec.js";
+import { EngineRequestError, type DockerEngine } from "./engine-port.js";
+import { bytesSource, isPlainFileName, packFiles } from "./input-archive.js";
+import { resourceLabels } from "./labels.js";
+import { OutputRuleError, extractOutput } from "./output-archive.js";
+import { collectTail } from "./stderr-tail.js";
+import type { Readable } from "node:stream";
+import type { ContainerStepRequest, ContainerStepResult, StepExecutor, StepFailureKind } from "./types.js";
+
+export interface DockerStepExecutorOptions {
+  engine: DockerEngine;
+  /** CPUs per step; default all of the host's (container-spec.ts). */
+  cpus?: number | undefined;
+}
+
+/** How long to wait, after exit, for the last bytes of stderr to arrive. */
+const STDERR_DRAIN_MS = 2_000;
+/** Exit status of a process killed by SIGXFSZ (a file grew past the `fsize` limit). */
+const EXIT_SIGXFSZ = 128 + 25;
+
+class StepFailure extends Error {
+  constructor(
+    readonly failure: StepFailureKind,
+    readonly reason: string,
+    readonly exitCode?: number,
+  ) {
+    super(reason);
+  }
+}
+
+/** What a failing engine call means for the step: the engine went away, or it refused. */
+function engineFailure(error: unknown, during: StepFailureKind, what: string): StepFailure {
+  if (isReplayError(error) && error.code === "DOCKER_UNAVAILABLE")
+    return new StepFailure("engine", error.message);
+  if (error instanceof StepFailure) return error;
+  if (error instanceof EngineRequestError) return new StepFailure(during, `${what}: ${error.message}`);
+  return new StepFailure(during, `${what}: ${messageOf(error)}`);
+}
+
+/** The contract's rules for names under /in and /code. */
+export function checkRequestNames(request: ContainerStepRequest): string | undefined {
+  const seen = new Set<string>();
+  for (const input of request.inputs) {
+    if (!isPlainFileName(input.name) || input.name === "params.json") {
+      return `input name ${JSON.stringify(input.name)} is not a plain file name (or is params.json)`;
+    }
+    if (seen.has(input.name)) return `input name ${JSON.stringify(input.name)} appears twice`;
+    seen.add(input.name);
+  }
+  if (!isPlainFileName(request.code.name))
+    return `code name ${JSON.stringify(request.code.name)} is not a plain file name`;
+  return undefined;
+}
+
+/** Read through a function: the flag changes under our feet, narrowing must not assume it. */
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+function sourceDateEpoch(env: Record<string, string>): number {
+  const value = Number(env.SOURCE_DATE_EPOCH);
+  return Number.isSafeInteger(value) && value >= 0 ? value : 0;
+}
+
+export class DockerStepExecutor implements StepExecutor {
+  private readonly engine: DockerEngine;
+  private readonly cpus: number | undefined;
+
+  constructor(options: DockerStepExecutorOptions) {
+    this.engine = options.engine;
+    this.cpus = options.cpus;
+  }
+
+  async runStep(request: ContainerStepRequest): Promise<ContainerStepResult> {
+    const started = performance.now();
+    const durationMs = (): number => Math.round(performance.now() - started);
+    let stderrTail: string | undefined;
+    try {
+      const outcome = await this.execute(request, (tail) => (stderrTail = tail));
+      return {
+        status: "succeeded",
+        ...outcome,
+        durationMs: durationMs(),
+        imageId: request.image,
+        stderrTail: stderrTail ?? "",
+      };
+    } catch (error) {
+      const failure =
+        request.signal?.aborted === true && !(error instanceof StepFailure && error.failure === "engine")
+          ? new StepFailure("interrupted", "the replay was interrupted; the step's container was removed")
+          : error instanceof StepFailure
+            ? error
+            : error instanceof OutputRuleError
+              ? new StepFailure("output", error.reason)
+              : engineFailure(error, "engine", "engine");
+      return {
+        status: "failed",
+        failure: failure.failure,
+        reason: failure.reason,
+        exitCode: failure.exitCode,
+        stderrTail,
+        durationMs: durationMs(),
+        imageId: request.image,
+      };
+    }
+  }
+
+  private async execute(
+    request: ContainerStepRequest,
+    setTail: (tail: string) => void,
+  ): Promise<{ contentHash: string; size: number }> {
+    const badName = checkRequestNames(request);
+    if (badName !== undefined) throw new StepFailure("start", badName);
+    const signal = request.signal;
+    if (isAborted(signal)) throw new StepFailure("interrupted", "interrupted before the step started");
+
+    const labels = resourceLabels({ runId: request.runId, stepId: request.stepId });
+    const body = containerSpec({
+      image: request.image,
+      command: request.command,
+      env: request.env,
+      memoryBytes: request.memoryBytes,
+      maxOutputBytes: request.maxOutputBytes,
+      labels,
+      cpus: this.cpus,
+    });
+    let id: string;
+    try {
+      id = await this.engine.createContainer(body);
+    } catch (error) {
+      throw engineFailure(error, "start", "the container could not be created");
+    }
+
+    // From here on the container exists: every path out removes it (and its volumes).
+    let killed: "timeout" | "interrupted" | undefined;
+    const kill = (why: "timeout" | "interrupted"): void => {
+      killed ??= why;
+      this.engine.killContainer(id).catch(() => undefined);
+    };
+    const onAbort = (): void => {
+      kill("interrupted");
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    let attachedStream: Readable | undefined;
+    try {
+      if (isAborted(signal)) throw new StepFailure("interrupted", "interrupted before the step started");
+      const mtime = sourceDateEpoch(request.env);
+      const inputs = [...request.inputs, bytesSource("params.json", request.params)];
+      let stderr: ReturnType<typeof collectTail>;
+      try {
+        // Three independent requests, overlapped: attach before start so no stderr is lost.
+        const [attached] = await Promise.all([
+          this.engine.attachStderr(id),
+          this.engine.putArchive(id, "/in", packFiles(inputs, mtime)),
+          this.engine.putArchive(id, "/code", packFiles([request.code], mtime)),
+        ]);
+        attachedStream = attached;
+        stderr = collectTail(attached);
+        if (isAborted(signal)) throw new StepFailure("interrupted", "interrupted before the step started");
+        await this.engine.startContainer(id);
+      } catch (error) {
+        if (error instanceof StepFailure) throw error;
+        throw engineFailure(error, "start", "the container could not be started");
+      }
+      // An abort that arrived while the container was created but not running killed nothing.
+      if (killed !== undefined) kill(killed);
+
+      timer = setTimeout(() => {
+        kill("timeout");
+      }, request.timeoutMs);
+      let exitCode: number;
+      try {
+        exitCode = await this.engine.waitContainer(id);
+      } catch (error) {
+        throw engineFailure(error, "engine", "waiting for the step failed");
+      }
+      clearTimeout(timer);
+      await Promise.race([
+        stderr.done,
+        new Promise((resolve) => setTimeout(resolve, STDERR_DRAIN_MS).unref()),
+      ]);
+      const tail = stderr.tail.text();
+      setTail(tail);
+
+      if (killed === "interrupted")
+        throw new StepFailure("interrupted", "the replay was interrupted; the step was killed");
+      if (killed === "timeout") {
+        throw new StepFailure(
+          "timeout",
+          `the step ran longer than its limit of ${request.timeoutMs / 1000} s and was killed`,
+        );
+      }
+      if (exitCode !== 0) {
+        let oom = false;
+        try {
+          oom = await this.engine.wasOomKilled(id);
+        } catch (error) {
+          throw engineFailure(error, "engine", "inspecting the stopped step failed");
+        }
+        if (oom) {
+          throw new StepFailure(
+            "oom",
+            `the step ran out of memory (limit ${Math.round(request.memoryBytes / 2 ** 20)} MiB, no swap) and was killed`,
+            exitCode,
+          );
+        }
+        const why =
+          exitCode === EXIT_SIGXFSZ
+            ? ` (SIGXFSZ: a file grew past the output size limit of ${request.maxOutputBytes} bytes)`
+            : "";
+        throw new StepFailure("exit", `the step exited with status ${exitCode}${why}`, exitCode);
+      }
+
+      let archive;
+      try {
+        archive = await this.engine.getArchive(id, "/out/output");
+      } catch (error) {
+        throw engineFailure(error, "engine", "reading /out/output failed");
+      }
+      if (archive === null) throw new StepFailure("output", "the step exited 0 but wrote no /out/output");
+      return await extractOutput(archive, {
+        outputFile: request.outputFile,
+        maxOutputBytes: request.maxOutputBytes,
+        signal,
+      });
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      // The attach connection is hijacked HTTP: the engine does not always close it for a
+      // container that never ran, and an open socket would keep the process alive.
+      attachedStream?.destroy();
+      // If the engine is gone this fails too; the reaper removes what is left on the next run.
+      await this.engine.removeContainer(id).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,286 @@
+/**
+ * The one module that talks to dockerode. It connects the way Docker's own tools do
+ * (DOCKER_HOST, else the local socket), turns "cannot reach the engine" into one
+ * ReplayError("DOCKER_UNAVAILABLE"), and other refusals into EngineRequestError.
+ */
+import { Readable, Transform, type TransformCallback } from "node:stream";
+import Docker from "dockerode";
+import { ReplayError, messageOf } from "../errors/index.js";
+import type { ContainerCreateBody } from "./container-spec.js";
+import {
+  EngineRequestError,
+  type DockerEngine,
+  type ImageBuildOptions,
+  type ImageBuildOutcome,
+  type ImageInfo,
+  type LabelledResource,
+} from "./engine-port.js";
+
+export const DOCKER_UNAVAILABLE_HINT = "start it: `dockerd &` or `bash scripts/setup-host.sh docker`";
+
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOENT",
+  "EACCES",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
+interface DockerodeError {
+  code?: unknown;
+  statusCode?: unknown;
+  json?: unknown;
+  message?: unknown;
+}
+
+export function isConnectionError(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const e = error as DockerodeError;
+  if (typeof e.code === "string" && CONNECTION_CODES.has(e.code)) return true;
+  return typeof e.message === "string" && /socket hang up/i.test(e.message);
+}
+
+function engineMessage(error: unknown): string {
+  const e = error as DockerodeError;
+  if (
+    typeof e.json === "object" &&
+    e.json !== null &&
+    typeof (e.json as { message?: unknown }).message === "string"
+  ) {
+    return (e.json as { message: string }).message;
+  }
+  return messageOf(error).replace(/^\(HTTP code \d+\)\s*/, "");
+}
+
+/** Every dockerode failure goes through here exactly once. */
+function translate(error: unknown, where: string, dockerHost: string | undefined): Error {
+  if (error instanceof ReplayError || error instanceof EngineRequestError) return error;
+  if (isConnectionError(error)) {
+    return new ReplayError(
+      "DOCKER_UNAVAILABLE",
+      `The Docker engine at ${dockerHost ?? "unix:///var/run/docker.sock"} does not answer (${where}: ${messageOf(error)}).`,
+      { hint: DOCKER_UNAVAILABLE_HINT, cause: error },
+    );
+  }
+  const status = (error as DockerodeError).statusCode;
+  if (typeof status === "number")
+    return new EngineRequestError(status, `${where}: ${engineMessage(error)}`, { cause: error });
+  return new EngineRequestError(0, `${where}: ${messageOf(error)}`, { cause: error });
+}
+
+export interface DockerEngineOptions {
+  /** DOCKER_HOST as Docker's tools read it; undefined: the environment's, else the local socket. */
+  dockerHost?: string | undefined;
+}
+
+function dockerodeFor(dockerHost: string | undefined): Docker {
+  // docker-modem reads DOCKER_HOST (unix, tcp with DOCKER_TLS_VERIFY/DOCKER_CERT_PATH, ssh) like
+  // the docker CLI does; only a host that differs from the environment's needs parsing here.
+  if (dockerHost === undefined || dockerHost === process.env.DOCKER_HOST) return new Docker();
+  if (dockerHost.startsWith("unix://")) return new Docker({ socketPath: dockerHost.slice("unix://".length) });
+  const url = new URL(dockerHost.replace(/^tcp:/, "http:"));
+  return new Docker({
+    host: url.hostname,
+    port: url.port === "" ? 2375 : Number(url.port),
+    protocol: "http",
+  });
+}
+
+/** Splits the engine's multiplexed stream (8-byte frame headers) and passes only stderr on. */
+export class StderrDemux extends Transform {
+  private pending: Buffer = Buffer.alloc(0);
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    while (this.pending.length >= 8) {
+      const kind = this.pending[0];
+      const size = this.pending.readUInt32BE(4);
+      if (this.pending.length < 8 + size) break;
+      if (kind === 2) this.push(this.pending.subarray(8, 8 + size));
+      this.pending = this.pending.subarray(8 + size);
+    }
+    done();
+  }
+}
+
+const LOG_TAIL_LINES = 40;
+
+export function connectDockerEngine(options: DockerEngineOptions = {}): DockerEngine {
+  const dockerHost = options.dockerHost ?? process.env.DOCKER_HOST;
+  const docker = dockerodeFor(options.dockerHost);
+  const call = async <T>(where: string, work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      throw translate(error, where, dockerHost);
+    }
+  };
+  const ignoring = async (statuses: number[], where: string, work: () => Promise<unknown>): Promise<void> => {
+    try {
+      await call(where, work);
+    } catch (error) {
+      if (error instanceof EngineRequestError && statuses.includes(error.statusCode)) return;
+      throw error;
+    }
+  };
+  const labelsOf = (labels: Record<string, string> | null | undefined): Record<string, string> =>
+    labels ?? {};
+  // The engine sends null where the typings promise arrays (no volumes, an untagged image).
+  const orEmpty = <T>(items: T[] | null | undefined): T[] => items ?? [];
+
+  return {
+    ping: () =>
+      call("ping", async () => {
+        await docker.ping();
+      }),
+
+    createContainer: (body: ContainerCreateBody) =>
+      call("create container", async () => (await docker.createContainer(body)).id),
+
+    attachStderr: (id) =>
+      call("attach", async () => {
+        const raw = (await docker
+          .getContainer(id)
+          .attach({ stream: true, stdout: false, stderr: true })) as unknown as Readable;
+        const demux = new StderrDemux();
+        raw.on("error", (error) => demux.destroy(error));
+        raw.pipe(demux);
+        return demux;
+      }),
+
+    putArchive: (id, path, tar) =>
+      call(`put archive ${path}`, async () => {
+        await docker.getContainer(id).putArchive(tar, { path });
+      }),
+
+    startContainer: (id) =>
+      call("start", async () => {
+        await docker.getContainer(id).start();
+      }),
+
+    waitContainer: (id) =>
+      call("wait", async () => {
+        const answer = (await docker.getContainer(id).wait()) as { StatusCode?: unknown };
+        return typeof answer.StatusCode === "number" ? answer.StatusCode : -1;
+      }),
+
+    wasOomKilled: (id) =>
+      call("inspect", async () => (await docker.getContainer(id).inspect()).State.OOMKilled),
+
+    killContainer: (id) =>
+      ignoring([404, 409], "kill", () => docker.getContainer(id).kill({ signal: "SIGKILL" })),
+
+    getArchive: async (id, path) => {
+      try {
+        return await call(`get archive ${path}`, async () => {
+          const stream = (await docker.getContainer(id).getArchive({ path })) as unknown as Readable;
+          return stream;
+        });
+      } catch (error) {
+        if (error instanceof EngineRequestError && error.statusCode === 404) return null;
+        throw error;
+      }
+    },
+
+    removeContainer: (id) =>
+      ignoring([404], "remove container", () => docker.getContainer(id).remove({ v: true, force: true })),
+
+    listContainers: (labels) =>
+      call("list containers", async () =>
+        (await docker.listContainers({ all: true, filters: { label: labels } })).map(
+          (c): LabelledResource => ({ id: c.Id, labels: labelsOf(c.Labels) }),
+        ),
+      ),
+
+    listVolumes: (labels) =>
+      call("list volumes", async () =>
+        orEmpty((await docker.listVolumes({ filters: { label: labels } })).Volumes).map(
+          (v): LabelledResource => ({ id: v.Name, labels: labelsOf(v.Labels) }),
+        ),
+      ),
+
+    removeVolume: (name) => ignoring([404], "remove volume", () => docker.getVolume(name).remove()),
+
+    inspectImage: async (ref) => {
+      try {
+        return await call(`inspect image ${ref}`, async () => {
+          const info = await docker.getImage(ref).inspect();
+          return { id: info.Id, labels: labelsOf(info.Config.Labels), tags: orEmpty(info.RepoTags) };
+        });
+      } catch (error) {
+        if (error instanceof EngineRequestError && error.statusCode === 404) return null;
+        throw error;
+      }
+    },
+
+    listImages: (filters) =>
+      call("list images", async () => {
+        const f: Record<string, string[]> = {};
+        if (filters.labels !== undefined) f.label = filters.labels;
+        if (filters.dangling !== undefined) f.dangling = [String(filters.dangling)];
+        return (await docker.listImages({ filters: f })).map((i): ImageInfo => ({
+          id: i.Id,
+          labels: labelsOf(i.Labels),
+          tags: i.RepoTags ?? [],
+        }));
+      }),
+
+    removeImage: (id) => ignoring([404, 409], "remove image", () => docker.getImage(id).remove()),
+
+    buildImage: (context: Readable, options: ImageBuildOptions) =>
+      call("build image", async (): Promise<ImageBuildOutcome> => {
+        const stream = (await docker.buildImage(context, {
+          t: options.tag,
+          labels: options.labels,
+          rm: true,
+          forcerm: true,
+          pull: false,
+          ...(options.networkMode === undefined ? {} : { networkmode: options.networkMode }),
+          ...(options.signal === undefined ? {} : { abortSignal: options.signal }),
+        })) as unknown as Readable;
+        const lines: string[] = [];
+        const intermediateIds: string[] = [];
+        let imageId: string | undefined;
+        let error: string | undefined;
+        let partial = "";
+        const take = (line: string): void => {
+          if (line.trim() === "") return;
+          let event: { stream?: unknown; error?: unknown; aux?: { ID?: unknown } };
+          try {
+            event = JSON.parse(line) as typeof event;
+          } catch {
+            return;
+          }
+          if (typeof event.stream === "string") {
+            const text = event.stream;
+            lines.push(...text.split("\n").filter((l) => l !== ""));
+            for (const m of text.matchAll(/^ ---> ([0-9a-f]{12,64})$/gm))
+              if (m[1] !== undefined) intermediateIds.push(m[1]);
+          }
+          if (typeof event.error === "string") {
+            error = event.error;
+            lines.push(event.error);
+          }
+          if (typeof event.aux?.ID === "string") imageId = event.aux.ID;
+          if (lines.length > LOG_TAIL_LINES * 2) lines.splice(0, lines.length - LOG_TAIL_LINES);
+        };
+        for await (const chunk of stream) {
+          partial += (chunk as Buffer).toString("utf8");
+          const parts = partial.split("\n");
+          partial = parts.pop() ?? "";
+          parts.forEach(take);
+        }
+        take(partial);
+        return {
+          imageId: error === undefined ? imageId : undefined,
+          error,
+          logTail: lines.slice(-LOG_TAIL_LINES).join("\n"),
+          intermediateIds,
+        };
+      }),
+  };
+}

@@ -1,0 +1,29 @@
+export type {
+  ContainerStepRequest,
+  ContainerStepResult,
+  PayloadSource,
+  StepExecutor,
+  StepFailureKind,
+} from "./types.js";
+export { DockerStepExecutor, checkRequestNames } from "./container-step-runner.js";
+export type { DockerStepExecutorOptions } from "./container-step-runner.js";
+export { connectDockerEngine, DOCKER_UNAVAILABLE_HINT } from "./docker-engine.js";
+export type { DockerEngineOptions } from "./docker-engine.js";
+export { EngineRequestError } from "./engine-port.js";
+export type {
+  DockerEngine,
+  ImageBuildOptions,
+  ImageBuildOutcome,
+  ImageInfo,
+  LabelledResource,
+} from "./engine-port.js";
+export { containerSpec, DEFAULT_CPUS, PIDS_LIMIT, STEP_USER } from "./container-spec.js";
+export type { ContainerCreateBody, ContainerSpecInput } from "./container-spec.js";
+export { bytesSource, isPlainFileName, packFiles } from "./input-archive.js";
+export { OutputRuleError, extractOutput } from "./output-archive.js";
+export type { ExtractOptions, ExtractedOutput } from "./output-archive.js";
+export { LABEL, labelFilter, resourceLabels } from "./labels.js";
+export { pidAlive, reapStale, removeRunResources } from "./reaper.js";
+export type { ReapResult } from "./reaper.js";
+export { installInterruptCleanup } from "./interrupt-cleanup.js";
+export type { InterruptCleanupOptions } from "./interrupt-cleanup.js";

@@ -1,0 +1,85 @@
+/**
+ * The tar streams put into /in and /code before the step starts. Files are root-owned and
+ * 0444, so the step (65534) reads them and cannot change them. The one directory entry is the
+ * top (`./`): root-owned 0755 with the same fixed mtime, so that extracting does not stamp the
+ * host's clock on /in and /code. Payloads stream from their source; nothing is buffered whole.
+ */
+import { Readable } from "node:stream";
+import tar from "tar-stream";
+import type { PayloadSource } from "./types.js";
+
+const FILE_MODE = 0o444;
+const DIR_MODE = 0o755;
+
+/** The contract's rule for names under /in and /code: a plain file name. */
+export function isPlainFileName(name: string): boolean {
+  return name !== "" && name !== "." && name !== ".." && !name.includes("/") && !name.includes("\0");
+}
+
+/** A payload held in memory (params.json, small test inputs). */
+export function bytesSource(name: string, bytes: Uint8Array): PayloadSource {
+  // A fresh stream per open: the archive may be built more than once.
+  return { name, size: bytes.byteLength, open: () => Readable.from([Buffer.from(bytes)]) };
+}
+
+function writeEntry(pack: tar.Pack, file: PayloadSource, mtime: Date): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const source = file.open();
+    const entry = pack.entry(
+      {
+        name: file.name,
+        type: "file",
+        size: file.size,
+        mode: FILE_MODE,
+        uid: 0,
+        gid: 0,
+        uname: "root",
+        gname: "root",
+        mtime,
+      },
+      (error?: Error | null) => {
+        if (error) reject(error);
+        else resolve();
+      },
+    );
+    source.on("error", (error) => {
+      entry.destroy(error);
+      reject(error);
+    });
+    source.pipe(entry);
+  });
+}
+
+/**
+ * A tar stream of `files` as root-owned read-only files with the given mtime (Unix seconds).
+ * An error of a source, or a size that does not match, destroys the returned stream.
+ */
+export function packFiles(files: PayloadSource[], mtimeSeconds: number): Readable {
+  const pack = tar.pack();
+  const mtime = new Date(mtimeSeconds * 1000);
+  void (async () => {
+    await new Promise<void>((resolve, reject) => {
+      pack.entry(
+        {
+          name: "./",
+          type: "directory",
+          mode: DIR_MODE,
+          uid: 0,
+          gid: 0,
+          uname: "root",
+          gname: "root",
+          mtime,
+        },
+        (error?: Error | null) => {
+          if (error) reject(error);
+          else resolve();
+        },
+      );
+    });
+    for (const file of files) await writeEntry(pack, file, mtime);
+    pack.finalize();
+  })().catch((error: unknown) => {
+    pack.destroy(error instanceof Error ? error : new Error(String(error)));
+  });
+  return pack as unknown as Readable;
+}

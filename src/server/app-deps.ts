@@ -1,0 +1,17 @@
+/** What buildApp needs; serve-runtime.ts wires the real ones, tests may wire their own. */
+import type { SqlClient } from "../db/index.js";
+import type { ReplayQueue } from "./replay-queue.js";
+
+export interface AppDeps {
+  db: SqlClient;
+  queue: Pick<ReplayQueue, "dispatch">;
+  /** Aborts a replay running in this process (false when it is not running here). */
+  worker: { cancel(replayId: string): boolean };
+  /** Where served replays write: `<replaysDir>/<replay id>/`. */
+  replaysDir: string;
+  /** REPLAY_API_TOKEN; undefined: mutating endpoints are open (the server is then loopback-only). */
+  apiToken: string | undefined;
+  newReplayId?: (() => string) | undefined;
+  /** Fastify's request log; off by default (tests, and serve prints its own lines). */
+  logger?: boolean | undefined;
+}

@@ -1,0 +1,49 @@
+/**
+ * The bearer token of the endpoints that change something. Compared in constant time (as
+ * digests, so the length does not leak either). Without a configured token the server
+ * listens on loopback only (serve-runtime.ts) and these endpoints are open to local users.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { FastifyRequest } from "fastify";
+import { HttpProblem } from "./http-problem.js";
+
+function digest(value: string): Buffer {
+  return createHash("sha256").update(value, "utf8").digest();
+}
+
+export function tokenGuard(token: string | undefined): (request: FastifyRequest) => Promise<void> {
+  const expected = token === undefined ? undefined : digest(token);
+  return (request) => {
+    if (expected === undefined) return Promise.resolve();
+    const header = request.headers.authorization;
+    const match = typeof header === "string" ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    const challenge = { "WWW-Authenticate": 'Bearer realm="replay-runner"' };
+    if (match?.[1] === undefined) {
+      return Promise.reject(
+        new HttpProblem(
+          401,
+          "Unauthorized",
+          "This endpoint needs a bearer token: Authorization: Bearer <REPLAY_API_TOKEN>.",
+          {
+            code: "UNAUTHORIZED",
+            headers: challenge,
+          },
+        ),
+      );
+    }
+    if (!timingSafeEqual(digest(match[1]), expected)) {
+      return Promise.reject(
+        new HttpProblem(
+          401,
+          "Unauthorized",
+          "The bearer token is not the one this server was started with.",
+          {
+            code: "UNAUTHORIZED",
+            headers: challenge,
+          },
+        ),
+      );
+    }
+    return Promise.resolve();
+  };
+}

@@ -1,0 +1,12 @@
+export { buildApp } from "./app.js";
+export type { AppDeps } from "./app-deps.js";
+export { startServer, isLoopback } from "./serve-runtime.js";
+export type { EngineSweeper, RunningServer, ServeOptions } from "./serve-runtime.js";
+export type { ReplayQueue, ReplayJobHandler } from "./replay-queue.js";
+export { EmbeddedReplayQueue } from "./job-queue-embedded.js";
+export { PgBossReplayQueue, PG_BOSS_SCHEMA, REPLAY_JOB_QUEUE } from "./job-queue-postgres.js";
+export { ReplayWorker } from "./replay-worker.js";
+export type { ReplayServicesLike, WorkerDeps } from "./replay-worker.js";
+export { sweepOrphans, WORKER_LOST_REASON } from "./orphan-sweep.js";
+export { newWorkerIdentity } from "./worker-identity.js";
+export type { WorkerIdentity } from "./worker-identity.js";

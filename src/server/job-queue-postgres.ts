@@ -1,0 +1,102 @@
+/**
+ * On PostgreSQL, served replays are pg-boss jobs, so every serve process on every machine
+ * shares the work and a queued replay survives any restart. pg-boss talks to the database
+ * through our SqlClient (its `db.executeSql` option): the pool, error translation and the rule
+ * "only src/db/sql-client.ts imports pg" stay as they are.
+ *
+ * pg-boss itself has no heartbeat: a job whose worker died stays `active` until it expires. Our
+ * own sweep (orphan-sweep.ts) notices a dead worker within seconds and calls `abandon`, which
+ * fails the job with the reason; the job is given a long expiry only as a last resort.
+ */
+import PgBoss from "pg-boss";
+import { z } from "zod";
+import type { SqlClient } from "../db/index.js";
+import { ReplayError, messageOf } from "../errors/index.js";
+import type { ReplayJobHandler, ReplayQueue } from "./replay-queue.js";
+
+export const REPLAY_JOB_QUEUE = "replay-runner-replays";
+/** pg-boss's own tables, in a schema of replay-runner's (the contract's tables stay untouched). */
+export const PG_BOSS_SCHEMA = "replay_runner_jobs";
+
+const jobDataSchema = z.object({ replay_id: z.string().min(1) });
+
+export interface PostgresQueueOptions {
+  concurrency: number;
+  pollingIntervalSeconds?: number;
+  onError: (error: unknown) => void;
+}
+
+export class PgBossReplayQueue implements ReplayQueue {
+  readonly kind = "pg-boss";
+  private readonly boss: PgBoss;
+
+  constructor(
+    db: SqlClient,
+    private readonly options: PostgresQueueOptions,
+  ) {
+    this.boss = new PgBoss({
+      db: {
+        async executeSql(text: string, values?: unknown[]) {
+          // A multi-statement text (pg-boss's migrations, locked maintenance) yields no rows.
+          const rows = await db.query(text, (values ?? []) as never[]);
+          return { rows: Array.isArray(rows) ? rows : [] };
+        },
+      },
+      schema: PG_BOSS_SCHEMA,
+      migrate: true,
+      supervise: true,
+      schedule: false,
+      maintenanceIntervalSeconds: 60,
+    });
+    this.boss.on("error", (error: unknown) => {
+      options.onError(error);
+    });
+  }
+
+  async start(handler: ReplayJobHandler): Promise<void> {
+    try {
+      await this.boss.start();
+      await this.boss.createQueue(REPLAY_JOB_QUEUE, {
+        name: REPLAY_JOB_QUEUE,
+        policy: "standard",
+        // Attempts are counted on the replay row (a dead worker's replay is re-queued once).
+        retryLimit: 0,
+        // Our heartbeat finds dead workers; the expiry only bounds a job no sweep ever settled.
+        expireInHours: 23,
+      });
+    } catch (error) {
+      throw new ReplayError(
+        "DATABASE_UNAVAILABLE",
+        `Cannot start the pg-boss job queue: ${messageOf(error)}`,
+        { cause: error },
+      );
+    }
+    for (let i = 0; i < Math.max(1, this.options.concurrency); i++) {
+      await this.boss.work(
+        REPLAY_JOB_QUEUE,
+        { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 1 },
+        async (jobs) => {
+          for (const job of jobs) {
+            const data = jobDataSchema.safeParse(job.data);
+            if (data.success) await handler(data.data.replay_id, job.id);
+            else this.options.onError(new Error(`job ${job.id} carries no replay id: ${data.error.message}`));
+          }
+        },
+      );
+    }
+  }
+
+  async dispatch(replayId: string): Promise<string | null> {
+    return this.boss.send(REPLAY_JOB_QUEUE, { replay_id: replayId }, { retryLimit: 0, expireInHours: 23 });
+  }
+
+  async abandon(jobId: string, reason: string): Promise<void> {
+    await this.boss.fail(REPLAY_JOB_QUEUE, jobId, { reason });
+  }
+
+  async stop(): Promise<void> {
+    await this.boss.offWork(REPLAY_JOB_QUEUE);
+    // Running handlers were already stopped by the worker; do not let pg-boss wait 30 s more.
+    await this.boss.stop({ graceful: true, wait: true, timeout: 5000, close: false });
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * zod schemas for everything that crosses the server's boundaries: route params, request
+ * bodies and headers, and the rows of replay_runner.replays read back (jsonb written by other
+ * processes and versions is not trusted to have the shape this version expects).
+ */
+import { z } from "zod";
+
+/** Ids are registry data: any non-empty text, bounded so a URL cannot carry a novel. */
+const idSchema = z.string().min(1).max(512);
+
+export const artifactParamsSchema = z.object({ id: idSchema });
+export const replayParamsSchema = z.object({
+  id: z.string().regex(/^r-[0-9A-Za-z-]{1,80}$/, "is not a replay id"),
+});
+export const diffParamsSchema = replayParamsSchema.extend({ stepId: idSchema });
+
+export const rerunBodySchema = z.strictObject({
+  from: idSchema.optional(),
+  strict: z.boolean().optional(),
+  diff: z.boolean().optional(),
+});
+export type RerunBody = z.infer<typeof rerunBodySchema>;
+
+export const rerunHeadersSchema = z.object({
+  "idempotency-key": z
+    .string()
+    .min(1, "must not be empty")
+    .max(200, "must be at most 200 characters")
+    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces")
+    .optional(),
+});
+
+export const replayOptionsSchema = z.object({
+  from: z.string().nullable().default(null),
+  strict: z.boolean().default(false),
+  diff: z.boolean().default(false),
+});
+export type StoredReplayOptions = z.infer<typeof replayOptionsSchema>;
+
+export const replayStatusSchema = z.enum(["queued", "running", "succeeded", "failed", "interrupted"]);
+export type ServedReplayStatus = z.infer<typeof replayStatusSchema>;
+export const TERMINAL_STATUSES: readonly ServedReplayStatus[] = ["succeeded", "failed", "interrupted"];
+
+export const stepStatusSchema = z.enum(["reproduced", "mismatch", "failed", "unreplayable", "interrupted"]);
+
+export const progressEntrySchema = z.object({
+  step_id: z.string(),
+  step_type: z.string(),
+  status: stepStatusSchema,
+  ok: z.boolean(),
+  duration_ms: z.number(),
+});
+export type ProgressEntry = z.infer<typeof progressEntrySchema>;
+
+export const planEntrySchema = z.object({ step_id: z.string(), step_type: z.string(), method: z.string() });
+export type PlanEntry = z.infer<typeof planEntrySchema>;
+
+/** The members of a manifest the API and pages read; the rest passes through untouched. */
+export const manifestStepSchema = z.looseObject({
+  step_id: z.string(),
+  step_type: z.string(),
+  method: z.string().default(""),
+  target_artifact_id: z.string().default(""),
+  input_hash: z.string().nullable(),
+  output_hash_live: z.string(),
+  output_hash_replayed: z.string().nullable(),
+  ok: z.boolean(),
+  reason: z.string().nullable(),
+  status: stepStatusSchema,
+  divergence: z.enum(["origin", "inherited"]).nullable().default(null),
+  environment: z.string().default("unknown"),
+  image: z.object({ ref: z.string(), id: z.string() }).nullable().default(null),
+  duration_ms: z.number().default(0),
+  diff: z.string().nullable().default(null),
+  warnings: z.array(z.string()).default([]),
+});
+export type ManifestStepView = z.infer<typeof manifestStepSchema>;
+
+export const manifestSchema = z.looseObject({
+  replay_id: z.string(),
+  status: z.enum(["reproduced", "not_reproduced", "interrupted"]),
+  started_at: z.string(),
+  finished_at: z.string(),
+  duration_ms: z.number(),
+  summary: z.object({
+    steps: z.number(),
+    reproduced: z.number(),
+    mismatch: z.number(),
+    failed: z.number(),
+    unreplayable: z.number(),
+    interrupted: z.number(),
+  }),
+  first_divergence: z.object({ step_id: z.string(), reason: z.string() }).nullable(),
+  warnings: z.array(z.string()).default([]),
+  steps: z.array(manifestStepSchema),
+});
+export type ManifestView = z.infer<typeof manifestSchema>;
+
+export const replayErrorJsonSchema = z.looseObject({
+  code: z.string().optional(),
+  message: z.string(),
+  hint: z.string().nullish(),
+});
+
+const timestamp = z.coerce.date().nullable();
+
+export const replayRowSchema = z.object({
+  id: z.string(),
+  target_artifact_id: z.string(),
+  status: replayStatusSchema,
+  options: z.unknown(),
+  out_dir: z.string().nullable(),
+  idempotency_key: z.string().nullable(),
+  created_at: z.coerce.date(),
+  started_at: timestamp,
+  finished_at: timestamp,
+  exit_code: z.number().nullable(),
+  progress: z.unknown(),
+  manifest: z.unknown(),
+  error: z.unknown(),
+  submitted_via: z.string().nullable(),
+  attempts: z.number(),
+  job_id: z.string().nullable(),
+  worker_id: z.string().nullable(),
+  worker_host: z.string().nullable(),
+  worker_pid: z.number().nullable(),
+  heartbeat_at: timestamp,
+  cancel_requested_at: timestamp,
+  plan: z.unknown(),
+});
+export type ReplayRow = z.infer<typeof replayRowSchema>;

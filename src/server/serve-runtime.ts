@@ -1,0 +1,184 @@
+/**
+ * `replay-runner serve` as a whole: open and migrate the registry, sweep what dead runs left
+ * (containers, replays marked running), start the queue and the worker, listen; and the reverse
+ * on shutdown: stop listening, stop taking jobs, abort running replays (their manifests say
+ * interrupted and their containers are removed), close the database.
+ */
+import path from "node:path";
+import type { FastifyInstance } from "fastify";
+import type { Settings } from "../config/index.js";
+import { migrate, openSqlClient, type SqlClient } from "../db/index.js";
+import { messageOf } from "../errors/index.js";
+import { pidAlive } from "../runner/reaper.js";
+import { VERSION } from "../version.js";
+import { buildApp } from "./app.js";
+import { EmbeddedReplayQueue } from "./job-queue-embedded.js";
+import { PgBossReplayQueue } from "./job-queue-postgres.js";
+import { sweepOrphans, type SweepDeps } from "./orphan-sweep.js";
+import type { ReplayQueue } from "./replay-queue.js";
+import { queuedReplayIds, setJobId } from "./replay-store.js";
+import { ReplayWorker, type ReplayServicesLike } from "./replay-worker.js";
+import { newWorkerIdentity } from "./worker-identity.js";
+
+/** The runner's reaper, as the server needs it (src/runner/reaper.ts behind a Docker engine). */
+export interface EngineSweeper {
+  reapStale(): Promise<{ containers: string[]; volumes: string[] }>;
+  removeRunResources(runId: string): Promise<void>;
+}
+
+export interface ServeOptions {
+  settings: Settings;
+  host: string;
+  port: number;
+  apiToken: string | undefined;
+  log: (line: string) => void;
+  services: (runId: string, signal: AbortSignal) => Promise<ReplayServicesLike>;
+  engine?: EngineSweeper | undefined;
+  /** Replays run at once by this process (default 1: steps already use every core). */
+  concurrency?: number | undefined;
+  heartbeatMs?: number | undefined;
+  staleSeconds?: number | undefined;
+  maxAttempts?: number | undefined;
+}
+
+export interface RunningServer {
+  url: string;
+  host: string;
+  port: number;
+  app: FastifyInstance;
+  db: SqlClient;
+  close(reason?: string): Promise<void>;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const { settings, log } = options;
+  let host = options.host;
+  if (options.apiToken === undefined) {
+    if (!isLoopback(host))
+      log(`REPLAY_API_TOKEN is not set: refusing to listen on ${host}; listening on 127.0.0.1 only.`);
+    else log("REPLAY_API_TOKEN is not set: listening on loopback only; rerun and cancel need no token.");
+    if (!isLoopback(host)) host = "127.0.0.1";
+  }
+  const db = await openSqlClient({
+    databaseUrl: settings.databaseUrl,
+    embeddedDir: settings.embeddedDir,
+    poolSize: 8,
+  });
+  let queue: ReplayQueue | undefined;
+  let worker: ReplayWorker | undefined;
+  let sweepTimer: NodeJS.Timeout | undefined;
+  try {
+    await migrate(db);
+    const identity = newWorkerIdentity();
+    const onError = (error: unknown) => {
+      log(`queue: ${messageOf(error)}`);
+    };
+    const concurrency = options.concurrency ?? 1;
+    queue =
+      db.backend === "postgres"
+        ? new PgBossReplayQueue(db, { concurrency, onError })
+        : new EmbeddedReplayQueue(db, { concurrency, onError });
+
+    if (options.engine !== undefined) {
+      try {
+        const reaped = await options.engine.reapStale();
+        if (reaped.containers.length + reaped.volumes.length > 0) {
+          log(
+            `removed ${reaped.containers.length} container(s) and ${reaped.volumes.length} volume(s) left by dead runs`,
+          );
+        }
+      } catch (error) {
+        log(`could not sweep stale containers: ${messageOf(error)}`);
+      }
+    }
+    const engine = options.engine;
+    const removeRunResources =
+      engine === undefined ? undefined : (runId: string) => engine.removeRunResources(runId);
+    worker = new ReplayWorker({
+      db,
+      blobRoot: settings.blobRoot,
+      toolVersion: VERSION,
+      identity,
+      services: options.services,
+      removeRunResources,
+      log,
+      heartbeatMs: options.heartbeatMs,
+    });
+    const sweepDeps: SweepDeps = {
+      db,
+      identity,
+      queue,
+      singleProcess: db.backend === "embedded",
+      staleSeconds: options.staleSeconds ?? 30,
+      maxAttempts: options.maxAttempts ?? 2,
+      alive: pidAlive,
+      removeRunResources,
+      log,
+    };
+    // Before any job runs: settle the replays a dead server left running.
+    await sweepOrphans(sweepDeps);
+    const activeWorker = worker;
+    await queue.start((replayId, jobId) => activeWorker.handle(replayId, jobId));
+    worker.start();
+    if (queue.kind === "pg-boss") {
+      // A job lost between the row's insert and pg-boss (a crash in between, a shutdown that
+      // refused it) is sent again; a duplicate is harmless, the row is claimed once.
+      for (const id of await queuedReplayIds(db)) {
+        const jobId = await queue.dispatch(id);
+        if (jobId !== null) await setJobId(db, id, jobId);
+      }
+    }
+    let sweeping = false;
+    sweepTimer = setInterval(() => {
+      if (sweeping) return;
+      sweeping = true;
+      sweepOrphans(sweepDeps)
+        .catch((error: unknown) => {
+          log(`sweep: ${messageOf(error)}`);
+        })
+        .finally(() => (sweeping = false));
+    }, 10_000);
+    sweepTimer.unref();
+
+    const app = buildApp({
+      db,
+      queue,
+      worker,
+      replaysDir: path.join(settings.home, "replays"),
+      apiToken: options.apiToken,
+    });
+    await app.listen({ host, port: options.port });
+    const address = app.server.address();
+    const port = typeof address === "object" && address !== null ? address.port : options.port;
+    const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+    log(`replay-runner serve: ${url} (${db.description}, queue: ${queue.kind}, worker ${identity.id})`);
+
+    let closing: Promise<void> | undefined;
+    const runningQueue = queue;
+    const close = (reason = "the server is shutting down") => {
+      closing ??= (async () => {
+        clearInterval(sweepTimer);
+        await app.close().catch((error: unknown) => {
+          log(`http: ${messageOf(error)}`);
+        });
+        await activeWorker.drain(reason);
+        await runningQueue.stop().catch((error: unknown) => {
+          log(`queue: ${messageOf(error)}`);
+        });
+        await db.close();
+      })();
+      return closing;
+    };
+    return { url, host, port, app, db, close };
+  } catch (error) {
+    clearInterval(sweepTimer);
+    await worker?.drain("the server failed to start").catch(() => undefined);
+    await queue?.stop().catch(() => undefined);
+    await db.close().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,74 @@
+/** A real engine, an executor, and a helper that runs a python (or argv) step with the contract's env. */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { BASE_IMAGE } from "../../src/images/index.js";
+import {
+  DockerStepExecutor,
+  bytesSource,
+  connectDockerEngine,
+  type ContainerStepRequest,
+  type ContainerStepResult,
+  type PayloadSource,
+} from "../../src/runner/index.js";
+
+export const CONTRACT_ENV: Record<string, string> = {
+  HOME: "/work",
+  TZ: "UTC",
+  LANG: "C.UTF-8",
+  LC_ALL: "C.UTF-8",
+  PYTHONHASHSEED: "0",
+  PYTHONDONTWRITEBYTECODE: "1",
+  SOURCE_DATE_EPOCH: "1700000000",
+  PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+};
+
+export const engine = connectDockerEngine();
+export const executor = new DockerStepExecutor({ engine });
+
+export interface StepRun {
+  result: ContainerStepResult;
+  /** The bytes of /out/output, or null when the step produced none. */
+  output: Buffer | null;
+}
+
+let counter = 0;
+
+export async function runPython(
+  code: string,
+  overrides: Partial<ContainerStepRequest> & { inputs?: PayloadSource[] } = {},
+): Promise<StepRun> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "rr-step-"));
+  const outputFile = path.join(dir, "output");
+  try {
+    const result = await executor.runStep({
+      stepId: `step-${process.pid}-${++counter}`,
+      runId: `test-${process.pid}`,
+      image: BASE_IMAGE,
+      command: ["python3", "/code/main.py"],
+      inputs: [bytesSource("source", Buffer.from("a,b\n1,2\n"))],
+      params: Buffer.from("null"),
+      code: bytesSource("main.py", Buffer.from(code)),
+      env: CONTRACT_ENV,
+      timeoutMs: 60_000,
+      memoryBytes: 256 * 2 ** 20,
+      outputFile,
+      maxOutputBytes: 64 * 2 ** 20,
+      ...overrides,
+    });
+    // Big outputs are not read back: a test of bounded memory must not load them itself.
+    const output =
+      result.status === "succeeded" && result.size <= 16 * 2 ** 20 ? await readFile(outputFile) : null;
+    return { result, output };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The output as text, failing the test with the step's reason when it did not succeed. */
+export function textOf(run: StepRun): string {
+  if (run.result.status !== "succeeded" || run.output === null) {
+    throw new Error(`step failed: ${JSON.stringify(run.result)}`);
+  }
+  return run.output.toString("utf8");
+}
