@@ -2,11 +2,14 @@
  * The one module that talks to PostgreSQL (node-postgres) and to the embedded PGlite.
  * Everything else depends on the small SqlClient interface, so both backends run the same SQL.
  */
-import { mkdir, open, readFile, rm } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { PGlite } from "@electric-sql/pglite";
-import pg from "pg";
+// Types only: each backend's library is loaded when that backend is opened (pg ~120 ms, PGlite
+// ~70 ms of start-up), so a command pays for one of them, and --help or --version for neither.
+import type { PGlite } from "@electric-sql/pglite";
+import type pg from "pg";
 import { ReplayError, messageOf } from "../errors/index.js";
+import { acquirePidLock } from "../locks/index.js";
 
 export type SqlParam = string | number | boolean | null | Date | bigint | readonly unknown[] | object;
 
@@ -94,8 +97,9 @@ function pgErrorToReplayError(error: unknown, description: string): ReplayError 
 
 async function openPostgres(url: string, poolSize: number): Promise<SqlClient> {
   const description = redact(url);
+  const { default: pgLib } = await import("pg");
   // int8 as a JS number: sizes stay far below 2^53, and both backends then agree.
-  const builtinParser = pg.types.getTypeParser.bind(pg.types) as (
+  const builtinParser = pgLib.types.getTypeParser.bind(pgLib.types) as (
     oid: number,
     format?: string,
   ) => (value: string) => unknown;
@@ -103,7 +107,12 @@ async function openPostgres(url: string, poolSize: number): Promise<SqlClient> {
   const types = {
     getTypeParser: (oid: number, format?: string) => (oid === INT8_OID ? Number : builtinParser(oid, format)),
   } as unknown as pg.CustomTypesConfig;
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: 10_000 });
+  const pool = new pgLib.Pool({
+    connectionString: url,
+    max: poolSize,
+    types,
+    connectionTimeoutMillis: 10_000,
+  });
   // An idle client that loses its server must not crash the process.
   pool.on("error", () => undefined);
   let count = 0;
@@ -174,48 +183,6 @@ async function openPostgres(url: string, poolSize: number): Promise<SqlClient> {
   return client;
 }
 
-/**
- * PGlite is single-process: two processes on one data folder would corrupt it. A lock file
- * holding our pid keeps a second one out; a lock left by a dead process is taken over.
- */
-async function acquireLock(lockPath: string): Promise<() => Promise<void>> {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const handle = await open(lockPath, "wx");
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      return () => rm(lockPath, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const holder = Number((await readFile(lockPath, "utf8").catch(() => "")).trim());
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
-        throw new ReplayError(
-          "DATABASE_UNAVAILABLE",
-          `The embedded registry ${path.dirname(lockPath)} is in use by process ${holder}.`,
-          {
-            hint: "Wait for that command (or `replay-runner serve`) to finish, or point both at PostgreSQL with DATABASE_URL.",
-            details: { pid: holder },
-          },
-        );
-      }
-      await rm(lockPath, { force: true });
-    }
-  }
-  throw new ReplayError(
-    "DATABASE_UNAVAILABLE",
-    `Could not lock the embedded registry ${path.dirname(lockPath)}.`,
-  );
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 async function exists(p: string): Promise<boolean> {
   try {
     await readFile(path.join(p, "PG_VERSION"));
@@ -236,10 +203,25 @@ async function openEmbedded(dir: string, create: boolean): Promise<SqlClient> {
     }
     await mkdir(dataDir, { recursive: true });
   }
-  const release = await acquireLock(`${dataDir}.lock`);
+  // PGlite is single-process: two processes on one data folder would corrupt it.
+  const lock = await acquirePidLock(
+    `${dataDir}.lock`,
+    "replay-runner",
+    (holder) =>
+      new ReplayError(
+        "DATABASE_UNAVAILABLE",
+        `The embedded registry ${dataDir} is in use by process ${holder.pid}.`,
+        {
+          hint: "Wait for that command (or `replay-runner serve`) to finish, or point both at PostgreSQL with DATABASE_URL.",
+          details: { pid: holder.pid },
+        },
+      ),
+  );
+  const release = () => lock.release();
   let db: PGlite;
   try {
-    db = await PGlite.create(dataDir);
+    const { PGlite: PGliteClass } = await import("@electric-sql/pglite");
+    db = await PGliteClass.create(dataDir);
   } catch (error) {
     await release();
     throw new ReplayError(

@@ -4,10 +4,11 @@
  * until the new one is complete on disk).
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { ReplayError, messageOf } from "../errors/index.js";
 import { sha256Hex } from "../hashing/index.js";
+import { acquirePidLock, type PidLock } from "../locks/index.js";
 
 /** A file name for an artifact or step id: ids are registry data and may contain `/` or `..`. */
 export function safeFileName(id: string): string {
@@ -24,19 +25,10 @@ function outputError(dir: string, error: unknown, doing: string): ReplayError {
   });
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 export class OutDir {
   private constructor(
     readonly dir: string,
-    private readonly lockFile: string,
+    private readonly lock: PidLock,
   ) {}
 
   static async acquire(dir: string, replayId: string): Promise<OutDir> {
@@ -46,31 +38,26 @@ export class OutDir {
     } catch (error) {
       throw outputError(abs, error, "create folders");
     }
-    const lockFile = path.join(abs, ".replay.lock");
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const handle = await open(lockFile, "wx");
-        await handle.writeFile(`${process.pid} ${replayId}\n`);
-        await handle.close();
-        return new OutDir(abs, lockFile);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw outputError(abs, error, "write");
-        const [pid, other] = (await readFile(lockFile, "utf8").catch(() => "")).trim().split(" ");
-        const holder = Number(pid);
-        if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
-          throw new ReplayError(
+    let lock: PidLock;
+    try {
+      lock = await acquirePidLock(
+        path.join(abs, ".replay.lock"),
+        replayId,
+        (holder) =>
+          new ReplayError(
             "OUTPUT",
-            `The output folder ${abs} is in use by replay ${other ?? "?"} (pid ${holder}).`,
+            `The output folder ${abs} is in use by replay ${holder.label} (pid ${holder.pid}).`,
             {
               hint: "Wait for it to finish, or give this replay another --out folder.",
-              details: { path: abs, pid: holder },
+              details: { path: abs, pid: holder.pid },
             },
-          );
-        }
-        await rm(lockFile, { force: true }); // left by a process that died
-      }
+          ),
+      );
+    } catch (error) {
+      if (error instanceof ReplayError) throw error;
+      throw outputError(abs, error, "write");
     }
-    throw new ReplayError("OUTPUT", `Could not lock the output folder ${abs}.`);
+    return new OutDir(abs, lock);
   }
 
   artifactPath(artifactId: string): string {
@@ -121,7 +108,7 @@ export class OutDir {
   }
 
   async release(): Promise<void> {
-    await rm(this.lockFile, { force: true });
+    await this.lock.release();
   }
 }
 

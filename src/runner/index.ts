@@ -23,7 +23,7 @@ export { bytesSource, isPlainFileName, packFiles } from "./input-archive.js";
 export { OutputRuleError, extractOutput } from "./output-archive.js";
 export type { ExtractOptions, ExtractedOutput } from "./output-archive.js";
 export { LABEL, labelFilter, resourceLabels } from "./labels.js";
-export { pidAlive, reapStale, removeRunResources } from "./reaper.js";
+export { reapStale, removeRunResources } from "./reaper.js";
 export type { ReapResult } from "./reaper.js";
 export { installInterruptCleanup } from "./interrupt-cleanup.js";
 export type { InterruptCleanupOptions } from "./interrupt-cleanup.js";

@@ -3,23 +3,13 @@
  * volumes labelled with this host and a pid that is no longer alive. Cheap enough to run at the
  * start of every replay (one filtered list call per kind, in parallel).
  */
+import { pidAlive } from "../locks/index.js";
 import type { DockerEngine, LabelledResource } from "./engine-port.js";
 import { LABEL, hostLabelValue, labelFilter } from "./labels.js";
 
 export interface ReapResult {
   containers: string[];
   volumes: string[];
-}
-
-/** True when a process with this pid exists (EPERM: it exists but is not ours). */
-export function pidAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 function isStale(resource: LabelledResource, alive: (pid: number) => boolean): boolean {

@@ -9,7 +9,7 @@ import type { FastifyInstance } from "fastify";
 import type { Settings } from "../config/index.js";
 import { migrate, openSqlClient, type SqlClient } from "../db/index.js";
 import { messageOf } from "../errors/index.js";
-import { pidAlive } from "../runner/reaper.js";
+import { pidAlive } from "../locks/index.js";
 import { VERSION } from "../version.js";
 import { buildApp } from "./app.js";
 import { EmbeddedReplayQueue } from "./job-queue-embedded.js";

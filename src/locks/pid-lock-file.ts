@@ -1,0 +1,55 @@
+/**
+ * An exclusive lock held as a file with the holder's pid in it. A lock whose holder process
+ * is gone (crash, SIGKILL) is taken over, so a crash never blocks the next run.
+ */
+import { open, readFile, rm } from "node:fs/promises";
+
+/** True when a process with this pid exists on this host (EPERM: it exists but is not ours). */
+export function pidAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export interface LockHolder {
+  pid: number;
+  /** What the holder wrote after its pid (e.g. a replay id). */
+  label: string;
+}
+
+export interface PidLock {
+  release(): Promise<void>;
+}
+
+/**
+ * Creates `file` exclusively with `<pid> <label>`. When a live process holds it, `whenHeld`
+ * builds the error to throw; other file-system errors are passed to `onError`.
+ */
+export async function acquirePidLock(
+  file: string,
+  label: string,
+  whenHeld: (holder: LockHolder) => Error,
+): Promise<PidLock> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const handle = await open(file, "wx");
+      try {
+        await handle.writeFile(`${process.pid} ${label}\n`);
+      } finally {
+        await handle.close();
+      }
+      return { release: () => rm(file, { force: true }) };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const [pidText = "", ...rest] = (await readFile(file, "utf8").catch(() => "")).trim().split(" ");
+      const holder = { pid: Number(pidText), label: rest.join(" ") };
+      if (holder.pid !== process.pid && pidAlive(holder.pid)) throw whenHeld(holder);
+      await rm(file, { force: true }); // left by a process that died
+    }
+  }
+  throw whenHeld({ pid: 0, label: "another process (the lock file keeps coming back)" });
+}
