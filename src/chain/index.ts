@@ -1,6 +1,6 @@
 export { walkChain, PROVENANCE_WALK_SQL } from "./provenance-walk.js";
 export { renderLineageTree, environmentLabel } from "./lineage-tree.js";
-export type { TreeStyle } from "./lineage-tree.js";
+export type { TreeOptions, TreeStyle } from "./lineage-tree.js";
 export { chainToJson, artifactToJson, environmentToJson } from "./chain-json.js";
 export type { ArtifactJson, ChainJson, EnvironmentJson, StepJson } from "./chain-json.js";
 export { stepTypeCounts } from "./step-type-counts.js";

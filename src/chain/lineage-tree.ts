@@ -41,11 +41,27 @@ export function environmentLabel(state: EnvironmentState, style: TreeStyle = PLA
   }
 }
 
-function describe(artifact: Artifact, producer: ChainStep | undefined, style: TreeStyle): string {
+export interface TreeOptions {
+  style?: TreeStyle;
+  /**
+   * Whether a step type runs code in a container. An unpinned environment only matters for
+   * those: `ingest`, `fork` and `cite` never had one. Default: every step type does.
+   */
+  runsCode?: (stepType: string) => boolean;
+}
+
+function describe(
+  artifact: Artifact,
+  producer: ChainStep | undefined,
+  options: Required<TreeOptions>,
+): string {
+  const { style } = options;
   const head = `${artifact.id} (${artifact.artifactType})`;
   if (producer === undefined) return `${head} ${style.yellow("[frozen root: not produced by any step]")}`;
   const s = producer.step;
-  const line = `${head} <- step ${s.id}: ${s.stepType} ${JSON.stringify(s.method)} ${environmentLabel(producer.environment, style)}`;
+  const envIrrelevant = producer.environment.kind === "unpinned" && !options.runsCode(s.stepType);
+  const env = envIrrelevant ? "" : ` ${environmentLabel(producer.environment, style)}`;
+  const line = `${head} <- step ${s.id}: ${s.stepType} ${JSON.stringify(s.method)}${env}`;
   return s.stepType === "ingest" ? `${line} ${style.yellow("[frozen root: ingest]")}` : line;
 }
 
@@ -59,7 +75,9 @@ interface Pending {
   childIndent: string;
 }
 
-export function renderLineageTree(chain: Chain, style: TreeStyle = PLAIN): string {
+export function renderLineageTree(chain: Chain, treeOptions: TreeOptions = {}): string {
+  const options: Required<TreeOptions> = { style: PLAIN, runsCode: () => true, ...treeOptions };
+  const { style } = options;
   const producerOf = new Map(chain.steps.map((cs) => [cs.step.targetArtifactId, cs]));
   const printed = new Set<string>();
   const lines: string[] = [];
@@ -76,7 +94,7 @@ export function renderLineageTree(chain: Chain, style: TreeStyle = PLAIN): strin
     }
     printed.add(node.artifact.id);
     const producer = producerOf.get(node.artifact.id);
-    lines.push(`${node.linePrefix}${label}${describe(node.artifact, producer, style)}`);
+    lines.push(`${node.linePrefix}${label}${describe(node.artifact, producer, options)}`);
     const inputs = producer?.inputs ?? [];
     const children: Pending[] =
       inputs.length === 1 && inputs[0] !== undefined

@@ -8,6 +8,7 @@ import {
   type Chain,
 } from "../chain/index.js";
 import { EXIT_CODES_HELP, ReplayError } from "../errors/index.js";
+import { handlerFor } from "../handlers/index.js";
 import { settingsOf, withRegistry } from "./command-context.js";
 import { styleFor } from "./terminal-style.js";
 
@@ -75,7 +76,13 @@ export function registerLineageCommand(program: Command): void {
       if (options.json === true) {
         process.stdout.write(`${JSON.stringify(chainToJson(chain), null, 2)}\n`);
       } else {
-        process.stdout.write(renderLineageTree(chain, styleFor(process.stdout)));
+        process.stdout.write(
+          renderLineageTree(chain, {
+            style: styleFor(process.stdout),
+            runsCode: (stepType) =>
+              handlerFor(stepType)?.mode !== "builtin" && handlerFor(stepType)?.mode !== "frozen",
+          }),
+        );
       }
       const stderrStyle = styleFor(process.stderr);
       for (const artifact of chain.unproducedArtifacts) {

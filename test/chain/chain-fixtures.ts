@@ -79,8 +79,8 @@ export async function buildDiamondGraph(f: RegistryFixture): Promise<{ pipEnv: s
 export const DIAMOND_TREE = `fig (figure) <- step render-1: render "Draw the figure" [env pinned]
 merged (table) <- step merge-1: merge "Merge the tables" [env pinned]
 ├─ left.csv: clean-a (table) <- step transform-a: transform "Clean A" [env pinned]
-│  raw-a (dataset) <- step ingest-a: ingest "Fetch A" [env unpinned] [frozen root: ingest]
-├─ right.csv: clean-b (table) <- step fork-b: fork "Copy B" [env unpinned]
+│  raw-a (dataset) <- step ingest-a: ingest "Fetch A" [frozen root: ingest]
+├─ right.csv: clean-b (table) <- step fork-b: fork "Copy B"
 │  raw-b (dataset) [frozen root: not produced by any step]
 └─ extra.csv: raw-a (dataset) (see above)
 `;
