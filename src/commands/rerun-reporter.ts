@@ -12,10 +12,17 @@ export function shortHash(hash: string | null): string {
   return hash.startsWith("sha256:") ? `${hash.slice(0, 19)}…` : hash;
 }
 
+/** The terminal shows hashes short; the manifest keeps them whole. */
+export function shortenHashes(text: string): string {
+  return text.replace(/sha256:([0-9a-f]{12})[0-9a-f]{52}/g, "sha256:$1…");
+}
+
 export class TerminalReporter implements ReplayReporter {
   private readonly style: Style;
   private readonly running = new Set<string>();
   private total = 0;
+  private idWidth = 0;
+  private typeWidth = 0;
   private done = 0;
   private statusShown = false;
 
@@ -48,6 +55,8 @@ export class TerminalReporter implements ReplayReporter {
     chain: { target: { id: string } };
   }): void {
     this.total = info.executed.length;
+    this.idWidth = Math.min(40, Math.max(0, ...info.executed.map((s) => s.step.id.length)));
+    this.typeWidth = Math.min(20, Math.max(0, ...info.executed.map((s) => s.step.stepType.length)));
     this.out.write(
       `${this.style.bold("replay")} ${info.replayId} of ${info.chain.target.id}: ${this.total} step(s) -> ${info.outDir}\n`,
     );
@@ -59,7 +68,7 @@ export class TerminalReporter implements ReplayReporter {
     this.drawStatus();
   }
 
-  stepFinished(row: ManifestStep): void {
+  stepFinished(row: ManifestStep, extra?: { diffSummary?: string }): void {
     this.running.delete(row.step_id);
     this.done++;
     this.clearStatus();
@@ -71,11 +80,15 @@ export class TerminalReporter implements ReplayReporter {
       unreplayable: s.yellow("! unreplayable"),
       interrupted: s.yellow("! interrupted "),
     };
-    const reason = row.reason === null ? "" : `  ${row.reason}`;
+    const reason = row.reason === null ? "" : `  ${shortenHashes(row.reason)}`;
+    const id = row.step_id.padEnd(this.idWidth);
+    const type = s.dim(row.step_type.padEnd(this.typeWidth));
     this.out.write(
-      `  ${mark[row.status]} ${row.step_id}  ${s.dim(row.step_type)}  ${seconds(row.duration_ms)}${reason}\n`,
+      `  ${mark[row.status]} ${id}  ${type}  ${seconds(row.duration_ms).padStart(7)}${reason}\n`,
     );
     for (const w of row.warnings) this.out.write(`      ${s.yellow("warning")}: ${w}\n`);
+    for (const line of extra?.diffSummary?.split("\n") ?? [])
+      this.out.write(`      ${s.dim("diff")}  ${line}\n`);
     if (this.running.size > 0) this.drawStatus();
   }
 
@@ -106,7 +119,7 @@ export class TerminalReporter implements ReplayReporter {
     );
     if (manifest.first_divergence !== null) {
       this.out.write(
-        `first divergence: ${s.bold(manifest.first_divergence.step_id)}: ${manifest.first_divergence.reason}\n`,
+        `first divergence: ${s.bold(manifest.first_divergence.step_id)}: ${shortenHashes(manifest.first_divergence.reason)}\n`,
       );
     }
   }

@@ -5,7 +5,8 @@ import type { Manifest, ManifestStep } from "./manifest.js";
 export interface ReplayReporter {
   planned?(info: { replayId: string; outDir: string; chain: Chain; executed: readonly ChainStep[] }): void;
   stepStarted?(step: ChainStep): void;
-  stepFinished?(row: ManifestStep): void;
+  /** `diffSummary`: with --diff, a few lines on what differs, for a mismatch. */
+  stepFinished?(row: ManifestStep, extra?: { diffSummary?: string }): void;
   warning?(message: string): void;
   finished?(manifest: Manifest): void;
 }

@@ -6,17 +6,11 @@
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import pLimit from "p-limit";
-import type { BlobCheck, BlobStore } from "../blobs/index.js";
-import { walkChain } from "../chain/index.js";
-import type { Chain, ChainStep } from "../chain/types.js";
+import type { BlobStore } from "../blobs/index.js";
+import type { ChainStep } from "../chain/types.js";
 import type { SqlClient } from "../db/index.js";
 import { ReplayError, messageOf } from "../errors/index.js";
-import {
-  handlerFor,
-  parseContainerParameters,
-  type HandlerOutcome,
-  type ReplayInput,
-} from "../handlers/index.js";
+import { handlerFor, type HandlerOutcome, type ReplayInput } from "../handlers/index.js";
 import { inputHashOf, isContentHash } from "../hashing/index.js";
 import type { ImageResolver } from "../images/types.js";
 import type { StepExecutor } from "../runner/types.js";
@@ -25,12 +19,12 @@ import { markDivergence } from "./divergence.js";
 import {
   MANIFEST_VERSION,
   summarise,
-  type FrozenInput,
   type Manifest,
   type ManifestInput,
   type ManifestStep,
 } from "./manifest.js";
 import { OutDir, removeQuietly, safeFileName } from "./out-dir.js";
+import { describeBadBlob, integrityProblems, planReplay } from "./plan-replay.js";
 import { finishReplayRecord, recordStepProgress, startReplayRecord } from "./replay-record.js";
 import type { ReplayReporter } from "./reporter.js";
 import { VerifiedBlobs } from "./verified-blobs.js";
@@ -81,29 +75,6 @@ function isAborted(signal: AbortSignal): boolean {
   return signal.aborted;
 }
 
-function ancestorsOf(chain: Chain, stepId: string): Set<string> {
-  const byId = new Map(chain.steps.map((s) => [s.step.id, s]));
-  const seen = new Set<string>();
-  const stack = [...(byId.get(stepId)?.upstreamStepIds ?? [])];
-  while (stack.length > 0) {
-    const id = stack.pop();
-    if (id === undefined || seen.has(id)) continue;
-    seen.add(id);
-    stack.push(...(byId.get(id)?.upstreamStepIds ?? []));
-  }
-  return seen;
-}
-
-function describeBadBlob(
-  check: Exclude<BlobCheck, { state: "intact" }>,
-  artifactId: string,
-  recorded: string,
-): string {
-  return check.state === "missing"
-    ? `frozen input ${artifactId}: blob ${recorded} is missing (${check.path})`
-    : `frozen input ${artifactId}: blob bytes hash to ${check.actualHash}, the registry records ${recorded}`;
-}
-
 export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promise<Manifest> {
   const startedAt = new Date();
   const replayId = options.replayId ?? newReplayId(startedAt);
@@ -112,75 +83,10 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
   const reporter = deps.reporter ?? {};
   const blobs: BlobStore = new VerifiedBlobs(deps.blobRoot);
 
-  const chain = await walkChain(deps.db, options.artifactId);
-  const producerOf = new Map(chain.steps.map((s) => [s.step.targetArtifactId, s]));
-
-  let frozenByFrom = new Set<string>();
-  if (options.from !== undefined) {
-    if (!chain.steps.some((s) => s.step.id === options.from)) {
-      throw new ReplayError(
-        "NOT_FOUND",
-        `Step ${options.from} is not in the chain behind ${options.artifactId}.`,
-        {
-          hint: `\`replay-runner lineage ${options.artifactId}\` lists the steps that --from can name.`,
-          details: { step_id: options.from, artifact_id: options.artifactId },
-        },
-      );
-    }
-    frozenByFrom = ancestorsOf(chain, options.from);
-  }
-  const executed = chain.steps.filter((s) => !frozenByFrom.has(s.step.id));
-  const willRun = (stepId: string) => !frozenByFrom.has(stepId);
-
-  // Frozen inputs: payloads consumed as recorded rather than replayed.
-  const frozen = new Map<string, FrozenInput>();
-  const addFrozen = (artifactId: string, contentHash: string, why: string) => {
-    if (!frozen.has(artifactId))
-      frozen.set(artifactId, { artifact_id: artifactId, content_hash: contentHash, why });
-  };
-  for (const cs of executed) {
-    if (cs.step.stepType === "ingest")
-      addFrozen(cs.target.id, cs.target.contentHash, `ingested by ${cs.step.id}`);
-    for (const input of cs.inputs) {
-      const producer = producerOf.get(input.artifact.id);
-      if (producer === undefined)
-        addFrozen(input.artifact.id, input.artifact.contentHash, "no step in the registry produced it");
-      else if (!willRun(producer.step.id))
-        addFrozen(input.artifact.id, input.artifact.contentHash, `upstream of --from ${options.from ?? ""}`);
-      else if (
-        handlerFor(producer.step.stepType)?.mode === "unreplayable" ||
-        handlerFor(producer.step.stepType) === undefined
-      )
-        addFrozen(
-          input.artifact.id,
-          input.artifact.contentHash,
-          `produced by unreplayable step ${producer.step.id} (${producer.step.stepType})`,
-        );
-    }
-  }
+  const { chain, executed, frozen, willRun } = await planReplay(deps.db, options);
 
   if (options.strict === true) {
-    const problems: string[] = [];
-    const codeHashes = new Set<string>();
-    for (const cs of executed) {
-      const params =
-        handlerFor(cs.step.stepType)?.mode === "container"
-          ? parseContainerParameters(cs.step.parameters)
-          : null;
-      if (params?.ok === true) codeHashes.add(params.value.codeHash);
-    }
-    const checks = [
-      ...[...frozen.values()].map((f) => ({ id: f.artifact_id, hash: f.content_hash })),
-      ...[...codeHashes].map((h) => ({ id: `code ${h}`, hash: h })),
-    ];
-    for (const { id, hash } of checks) {
-      if (!isContentHash(hash)) {
-        problems.push(`frozen input ${id}: recorded hash "${hash}" is not a sha256: content hash`);
-        continue;
-      }
-      const check = await blobs.check(hash);
-      if (check.state !== "intact") problems.push(describeBadBlob(check, id, hash));
-    }
+    const problems = await integrityProblems({ chain, executed, frozen, willRun }, blobs);
     if (problems.length > 0) {
       throw new ReplayError(
         "INTEGRITY",
@@ -272,10 +178,11 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
         diff: null,
         warnings,
       };
+      let diffSummary: string | undefined;
       const finish = (replayed: Payload | null): StepResult => {
         row.duration_ms = Math.round(performance.now() - t0);
         if (row.started_at !== null) row.finished_at = new Date().toISOString();
-        reporter.stepFinished?.(row);
+        reporter.stepFinished?.(row, diffSummary === undefined ? undefined : { diffSummary });
         return { row, replayed };
       };
       if (signal.aborted) {
@@ -407,7 +314,7 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
         if (live?.state === "intact") {
           const report = await diffPayloads(blobs.pathFor(target.contentHash), file, target.id);
           row.diff = out.relative(await out.writeText(`diffs/${safeFileName(step.id)}.diff`, report.text));
-          warnings.push(`diff: ${report.summary.split("\n").join("; ")}`);
+          diffSummary = report.summary;
         } else {
           warnings.push("diff: the live payload's blob is not available to compare with");
         }
