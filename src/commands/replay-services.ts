@@ -28,7 +28,7 @@ export function createReplayServices(settings: Settings, options: ServiceOptions
   const engine = connectDockerEngine({ dockerHost: settings.dockerHost });
   let used = false;
   return Promise.resolve({
-    executor: new DockerStepExecutor({ engine }),
+    executor: new DockerStepExecutor({ engine, maxOutputBytes: settings.maxOutputBytes }),
     images: new DockerImageResolver({
       engine,
       wheelhouse: settings.wheelhouse,

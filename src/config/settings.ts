@@ -16,6 +16,11 @@ export interface Settings {
   dockerHost: string | undefined;
   wheelhouse: string | undefined;
   pipIndexUrl: string | undefined;
+  /**
+   * REPLAY_MAX_OUTPUT_BYTES: the largest file a step may write (the sandbox's `fsize` limit, and
+   * the largest /out/output accepted). Undefined: the default of handlers/container-step.ts.
+   */
+  maxOutputBytes: number | undefined;
 }
 
 export interface SettingsFlags {
@@ -30,6 +35,25 @@ const databaseUrlSchema = z
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === "" ? undefined : value;
+}
+
+/**
+ * overlay2 has no disk quota (without xfs project quotas), so this per-file limit is what bounds
+ * the disk a step can fill per file: operators with a small Docker disk lower it.
+ */
+function maxOutputBytesOf(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new ReplayError(
+      "USAGE",
+      `REPLAY_MAX_OUTPUT_BYTES "${raw}" is not a positive whole number of bytes.`,
+      {
+        hint: "Set it to e.g. 10737418240 (10 GiB), or unset it for the default.",
+      },
+    );
+  }
+  return value;
 }
 
 export function resolveSettings(
@@ -64,5 +88,6 @@ export function resolveSettings(
     dockerHost: nonEmpty(env.DOCKER_HOST),
     wheelhouse: nonEmpty(env.REPLAY_WHEELHOUSE) ? path.resolve(cwd, env.REPLAY_WHEELHOUSE ?? "") : undefined,
     pipIndexUrl: nonEmpty(env.REPLAY_PIP_INDEX_URL),
+    maxOutputBytes: maxOutputBytesOf(nonEmpty(env.REPLAY_MAX_OUTPUT_BYTES)),
   };
 }

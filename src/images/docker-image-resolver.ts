@@ -3,7 +3,11 @@
  * `pip` environments in replay-env:<hex>, built once through the Engine API and reused while
  * its labels match. Concurrent resolves of one environment share one build.
  */
+import os from "node:os";
+import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import { acquirePidLock, type PidLock } from "../locks/index.js";
 import type { Environment } from "../chain/types.js";
 import { ReplayError } from "../errors/index.js";
 import { sha256Hex } from "../hashing/index.js";
@@ -35,6 +39,9 @@ interface Found {
 
 const WHEEL_HINT =
   "Set REPLAY_WHEELHOUSE to a folder holding the pinned .whl files, or REPLAY_PIP_INDEX_URL to an index.";
+
+/** Another live process is building this image: wait for it. */
+class BuildLockHeld extends Error {}
 
 export class DockerImageResolver implements ImageResolver {
   private readonly engine: DockerEngine;
@@ -96,7 +103,36 @@ export class DockerImageResolver implements ImageResolver {
     return { kind: "default" };
   }
 
+  /**
+   * SingleFlight shares a build within one process; two replay processes needing the same new
+   * environment would both build it, and the loser's tag move would leave the winner's image
+   * dangling (test/faults/concurrent-replays.test.ts). A lock file per tag on this host makes
+   * the second process wait and then find the first one's image by its labels.
+   */
   private async envImage(environment: Environment, signal: AbortSignal | undefined): Promise<Found> {
+    const tag = envImageTag(environment.envHash);
+    const lock = await this.buildLock(tag, signal);
+    try {
+      return await this.envImageLocked(environment, signal);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  private async buildLock(tag: string, signal: AbortSignal | undefined): Promise<PidLock> {
+    const file = path.join(os.tmpdir(), `replay-runner-build-${sha256Hex(tag).slice(0, 24)}.lock`);
+    for (;;) {
+      try {
+        return await acquirePidLock(file, tag, () => new BuildLockHeld());
+      } catch (error) {
+        if (!(error instanceof BuildLockHeld)) throw error;
+      }
+      signal?.throwIfAborted();
+      await sleep(250);
+    }
+  }
+
+  private async envImageLocked(environment: Environment, signal: AbortSignal | undefined): Promise<Found> {
     const tag = envImageTag(environment.envHash);
     const lockSha256 = sha256Hex(environment.requirementsLock);
     const existing = await this.engine.inspectImage(tag);

@@ -74,8 +74,10 @@ export const DEFAULT_CPUS = Math.max(1, os.availableParallelism());
 
 export function containerSpec(input: ContainerSpecInput): ContainerCreateBody {
   // /tmp is memory: tmpfs pages count against the container's memory limit anyway, the size
-  // cap keeps one step from spending all of it there. exec stays allowed (python may need it).
-  const tmpfsBytes = Math.min(input.memoryBytes, TMPFS_MAX_BYTES);
+  // cap keeps one step from spending all of it there. Half the limit, not all of it: a step that
+  // fills /tmp then gets ENOSPC (a clear error it can report) while its own process still fits,
+  // instead of the OOM killer (test/faults/escape-attempts.test.ts). exec stays allowed.
+  const tmpfsBytes = Math.min(Math.floor(input.memoryBytes / 2), TMPFS_MAX_BYTES);
   // A file may grow one byte past the output limit: the output parser then reports "too large"
   // instead of the step dying of SIGXFSZ at exactly the limit.
   const fileSizeLimit = input.maxOutputBytes + 1;

@@ -19,6 +19,8 @@ export interface DockerStepExecutorOptions {
   engine: DockerEngine;
   /** CPUs per step; default all of the host's (container-spec.ts). */
   cpus?: number | undefined;
+  /** An operator's cap on any file a step writes (REPLAY_MAX_OUTPUT_BYTES); lowers the request's limit. */
+  maxOutputBytes?: number | undefined;
 }
 
 /** How long to wait, after exit, for the last bytes of stderr to arrive. */
@@ -65,6 +67,25 @@ function isAborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
 }
 
+/**
+ * The last line the step wrote to stderr, for the reason: "exited with status 1" alone does not
+ * say that Python's write failed with EFBIG at the fsize limit, or that mknod was refused.
+ * The line is the step's own text (hostile): one line, control characters dropped, bounded.
+ */
+export function lastLineOf(tail: string): string {
+  const line = tail
+    .split("\n")
+    .map((l) =>
+      Array.from(l, (c) => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f ? "" : c))
+        .join("")
+        .trim(),
+    )
+    .filter((l) => l !== "")
+    .at(-1);
+  if (line === undefined) return "";
+  return `: ${line.length > 200 ? `${line.slice(0, 200)}…` : line}`;
+}
+
 function sourceDateEpoch(env: Record<string, string>): number {
   const value = Number(env.SOURCE_DATE_EPOCH);
   return Number.isSafeInteger(value) && value >= 0 ? value : 0;
@@ -73,13 +94,19 @@ function sourceDateEpoch(env: Record<string, string>): number {
 export class DockerStepExecutor implements StepExecutor {
   private readonly engine: DockerEngine;
   private readonly cpus: number | undefined;
+  private readonly maxOutputBytes: number | undefined;
 
   constructor(options: DockerStepExecutorOptions) {
     this.engine = options.engine;
     this.cpus = options.cpus;
+    this.maxOutputBytes = options.maxOutputBytes;
   }
 
-  async runStep(request: ContainerStepRequest): Promise<ContainerStepResult> {
+  async runStep(original: ContainerStepRequest): Promise<ContainerStepResult> {
+    const request =
+      this.maxOutputBytes === undefined || this.maxOutputBytes >= original.maxOutputBytes
+        ? original
+        : { ...original, maxOutputBytes: this.maxOutputBytes };
     const started = performance.now();
     const durationMs = (): number => Math.round(performance.now() - started);
     let stderrTail: string | undefined;
@@ -217,7 +244,11 @@ export class DockerStepExecutor implements StepExecutor {
           exitCode === EXIT_SIGXFSZ
             ? ` (SIGXFSZ: a file grew past the output size limit of ${request.maxOutputBytes} bytes)`
             : "";
-        throw new StepFailure("exit", `the step exited with status ${exitCode}${why}`, exitCode);
+        throw new StepFailure(
+          "exit",
+          `the step exited with status ${exitCode}${why}${lastLineOf(tail)}`,
+          exitCode,
+        );
       }
 
       let archive;

@@ -172,7 +172,7 @@ describe("record commands (embedded)", () => {
     ]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
-    expect(result.stderr).toContain("The transform step failed: the step exited with status 1");
+    expect(result.stderr).toContain("The transform step failed: the step exited with status 1:");
     expect(result.stderr).toContain("ValueError: column 'TEMP' holds 'abc'");
     expect(result.stderr).toMatch(/hint: Fix fail\.py/);
     expect(result.stderr).not.toMatch(/at .*\.js:\d+/);

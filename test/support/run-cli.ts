@@ -10,6 +10,8 @@ export interface CliResult {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** The CLI process's pid: its containers and volumes carry it as a label. */
+  pid: number | undefined;
 }
 
 export interface CliOptions {
@@ -19,6 +21,10 @@ export interface CliOptions {
   cleanEnv?: boolean;
   input?: string;
   timeoutMs?: number;
+  /** Called once the process exists (tests that signal it, or wait for its lock). */
+  onSpawn?: (pid: number | undefined) => void;
+  /** Run under `umask <mask>` (a shell sets it, then execs node). */
+  umask?: string;
 }
 
 const CONFIG_VARS = [
@@ -28,6 +34,7 @@ const CONFIG_VARS = [
   "REPLAY_WHEELHOUSE",
   "REPLAY_PIP_INDEX_URL",
   "REPLAY_API_TOKEN",
+  "REPLAY_MAX_OUTPUT_BYTES",
 ];
 
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
@@ -39,19 +46,25 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.P
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const argv = [CLI, ...args];
+    const [file, fileArgs] =
+      options.umask === undefined
+        ? [process.execPath, argv]
+        : ["sh", ["-c", `umask ${options.umask} && exec "$0" "$@"`, process.execPath, ...argv]];
+    const child = spawn(file, fileArgs, {
       cwd: options.cwd ?? process.cwd(),
       env: cliEnv(options.env),
       stdio: ["pipe", "pipe", "pipe"],
       timeout: options.timeoutMs ?? 300_000,
     });
+    options.onSpawn?.(child.pid);
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.on("error", reject);
     child.on("close", (code, signal) => {
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, stdout, stderr, pid: child.pid });
     });
     child.stdin.end(options.input ?? "");
   });

@@ -1,0 +1,71 @@
+/**
+ * What every fault case asserts besides its own outcome: nothing was lost. The registry's four
+ * contract tables are byte-for-byte what they were, the engine holds nothing of the CLI process
+ * that ran, and the output folder holds no temporary file or lock.
+ */
+import { createHash } from "node:crypto";
+import { readFile, readdir } from "node:fs/promises";
+import path from "node:path";
+import type { Manifest } from "../../src/replay/index.js";
+import { LABEL, connectDockerEngine, labelFilter } from "../../src/runner/index.js";
+import type { TestRegistry } from "../support/test-registry.js";
+
+export const faultEngine = connectDockerEngine();
+
+const CONTRACT_TABLES = [
+  "SELECT * FROM artifacts ORDER BY id",
+  "SELECT * FROM environments ORDER BY env_hash",
+  "SELECT * FROM processing_steps ORDER BY id",
+  "SELECT * FROM processing_step_inputs ORDER BY step_id, position",
+];
+
+/** A digest of the contract tables' contents: any insert, update or delete changes it. */
+export async function registryDigest(registry: TestRegistry): Promise<string> {
+  return registry.with(async (db) => {
+    const hash = createHash("sha256");
+    for (const sql of CONTRACT_TABLES) {
+      const rows = await db.query(sql);
+      hash.update(
+        `${sql}\n${JSON.stringify(rows, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))}\n`,
+      );
+    }
+    return hash.digest("hex");
+  });
+}
+
+/** Containers and volumes labelled with this CLI pid (every resource a replay creates has it). */
+export async function leftoversOf(
+  pid: number | undefined,
+): Promise<{ containers: string[]; volumes: string[] }> {
+  if (pid === undefined) throw new Error("the CLI process has no pid: it never started");
+  const filter = labelFilter(LABEL.pid, String(pid));
+  const [containers, volumes] = await Promise.all([
+    faultEngine.listContainers([filter]),
+    faultEngine.listVolumes([filter]),
+  ]);
+  return { containers: containers.map((c) => c.id), volumes: volumes.map((v) => v.id) };
+}
+
+/** Partial payloads, temporary manifests and locks anywhere under `dir` (relative paths). */
+export async function strayFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [] as string[];
+    throw error;
+  });
+  return entries
+    .filter((e) => {
+      const base = path.basename(e);
+      return base.startsWith(".partial-") || base.includes(".tmp-") || base === ".replay.lock";
+    })
+    .sort();
+}
+
+export async function readManifest(dir: string): Promise<Manifest> {
+  return JSON.parse(await readFile(path.join(dir, "manifest.json"), "utf8")) as Manifest;
+}
+
+export function rowOf(manifest: Manifest, stepId: string): Manifest["steps"][number] {
+  const row = manifest.steps.find((s) => s.step_id === stepId);
+  if (row === undefined) throw new Error(`manifest has no row for ${stepId}`);
+  return row;
+}

@@ -1,0 +1,136 @@
+/**
+ * The Docker engine and PostgreSQL restarted while a replay runs. This file stops shared
+ * services, so vitest.config.ts runs it in a group of its own, after every other file.
+ * Each case ends with a clear outcome (never a hang), no container left, and the service back.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { openSync } from "node:fs";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BlobStore } from "../../src/blobs/index.js";
+import { RegistryFixture } from "../support/registry-fixture.js";
+import { runCli } from "../support/run-cli.js";
+import { dockerAnswers } from "../support/services.js";
+import { createTestRegistry, type TestRegistry } from "../support/test-registry.js";
+import { leftoversOf, readManifest, registryDigest, rowOf, strayFiles } from "./fault-harness.js";
+
+const RAW = "a,b\n1,2\n";
+const SLOW_COPY = `import time
+time.sleep(6)
+open("/out/output", "wb").write(open("/in/source", "rb").read())
+`;
+
+async function waitFor(check: () => boolean, what: string, seconds = 60): Promise<void> {
+  for (let i = 0; i < seconds * 4; i++) {
+    if (check()) return;
+    await sleep(250);
+  }
+  throw new Error(`${what} did not come back within ${seconds} s`);
+}
+
+function startDockerd(): void {
+  const log = openSync("/var/log/dockerd.log", "a");
+  spawn("dockerd", [], { detached: true, stdio: ["ignore", log, log] }).unref();
+}
+
+function dockerdRunning(): boolean {
+  try {
+    execFileSync("pgrep", ["-x", "dockerd"], { stdio: "pipe" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function containersRunning(): boolean {
+  return (
+    execFileSync("docker", ["ps", "-q", "--filter", "label=org.replay-runner.step=s-slow"], {
+      encoding: "utf8",
+    }).trim() !== ""
+  );
+}
+
+describe("services restarted mid-replay", () => {
+  let registry: TestRegistry;
+  let digestBefore: string;
+
+  beforeAll(async () => {
+    registry = await createTestRegistry("postgres");
+    await registry.with(async (db) => {
+      const f = new RegistryFixture(db, new BlobStore(registry.blobRoot));
+      await f.artifact("raw", RAW);
+      await f.step({ id: "s-raw", target: "raw", stepType: "ingest", inputHash: null });
+      await f.artifact("slow", RAW);
+      await f.step({
+        id: "s-slow",
+        source: "raw",
+        target: "slow",
+        stepType: "transform",
+        parameters: { code_hash: await f.blob(SLOW_COPY) },
+      });
+    });
+    digestBefore = await registryDigest(registry);
+  });
+
+  afterAll(async () => {
+    if (!dockerAnswers()) {
+      if (!dockerdRunning()) startDockerd();
+      await waitFor(dockerAnswers, "dockerd");
+    }
+    await registry.dispose();
+  });
+
+  it("the Docker engine restarted during a step: a failed row naming the engine, nothing left", async () => {
+    const out = path.join(registry.dir, "engine");
+    const replay = runCli(["rerun", "slow", "--out", out], { env: registry.env, cwd: registry.dir });
+    try {
+      await waitFor(containersRunning, "the step's container", 30);
+      execFileSync("pkill", ["-x", "dockerd"]);
+      await waitFor(() => !dockerdRunning(), "dockerd's exit", 30);
+    } finally {
+      startDockerd();
+      await waitFor(dockerAnswers, "dockerd");
+    }
+    const result = await replay;
+    expect(result.code).toBe(1);
+    const row = rowOf(await readManifest(out), "s-slow");
+    expect(row).toMatchObject({ ok: false, status: "failed", output_hash_replayed: null });
+    // A dockerd stopping answers the pending wait, then refuses the archive read (or is gone).
+    expect(row.reason).toMatch(
+      /^(reading \/out\/output failed: .*(database not open|does not answer)|waiting for the step failed|The Docker engine .* does not answer)/,
+    );
+    // The run could not remove what the stopping engine still held (its volumes outlive the
+    // container); the next replay that runs a step reaps whatever carries a dead pid.
+    const next = await runCli(["rerun", "slow", "--out", path.join(registry.dir, "after")], {
+      env: registry.env,
+      cwd: registry.dir,
+    });
+    expect(next.code).toBe(0);
+    expect(await leftoversOf(result.pid)).toEqual({ containers: [], volumes: [] });
+    expect(await strayFiles(out)).toEqual([]);
+    expect(await registryDigest(registry)).toBe(digestBefore);
+  });
+
+  it("PostgreSQL restarted during a step: the replay ends (completes or a clear error), no hang", async () => {
+    const out = path.join(registry.dir, "pg");
+    const replay = runCli(["rerun", "slow", "--out", out], {
+      env: registry.env,
+      cwd: registry.dir,
+      timeoutMs: 120_000,
+    });
+    await waitFor(containersRunning, "the step's container", 30);
+    execFileSync("pg_ctlcluster", ["15", "main", "restart"], { stdio: "pipe" });
+    const result = await replay;
+    expect(result.signal).toBeNull();
+    if (result.code === 0) {
+      expect(rowOf(await readManifest(out), "s-slow").ok).toBe(true);
+    } else {
+      expect(result.code).toBe(3);
+      expect(result.stderr).toMatch(/^error: .*(PostgreSQL|registry|database)/im);
+    }
+    expect(await leftoversOf(result.pid)).toEqual({ containers: [], volumes: [] });
+    expect(await strayFiles(out)).toEqual([]);
+    expect(await registryDigest(registry)).toBe(digestBefore);
+  });
+});
