@@ -41,6 +41,16 @@ export default tseslint.config(
     rules: { "no-restricted-imports": "off" },
   },
   { files: ["eslint.config.js"], ...tseslint.configs.disableTypeChecked },
+  // The benchmark helpers are plain Node scripts (run as they are, never shipped): no type
+  // information, Node's globals.
+  {
+    files: ["bench/**/*.mjs"],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { Buffer: "readonly", console: "readonly", process: "readonly" },
+    },
+  },
   {
     files: ["test/**/*.ts", "src/**/*.test.ts", "bench/**/*.ts"],
     rules: { "@typescript-eslint/no-non-null-assertion": "off" },

@@ -3,9 +3,10 @@ import path from "node:path";
 import { Option, type Command } from "commander";
 import { z } from "zod";
 import { EXIT, EXIT_CODES_HELP, ReplayError } from "../errors/index.js";
-import { exitCodeOf, newReplayId, runReplay } from "../replay/index.js";
+import { dryRunReplay, exitCodeOf, newReplayId, runReplay } from "../replay/index.js";
 import { VERSION } from "../version.js";
 import { settingsOf, withRegistry } from "./command-context.js";
+import { formatDryRun } from "./dry-run-output.js";
 import { createReplayServices } from "./replay-services.js";
 import { TerminalReporter } from "./rerun-reporter.js";
 import { relayInterrupts } from "./interrupts.js";
@@ -16,6 +17,7 @@ const optionsSchema = z.object({
   strict: z.boolean().default(false),
   diff: z.boolean().default(false),
   json: z.boolean().default(false),
+  dryRun: z.boolean().default(false),
   jobs: z.coerce
     .number({ error: "--jobs must be a whole number" })
     .int("--jobs must be a whole number")
@@ -41,6 +43,10 @@ export function registerRerunCommand(program: Command): void {
     .option("--diff", "for each mismatch, write what differs to <out>/diffs/<step-id>.diff")
     .addOption(new Option("--jobs <n>", "independent steps run at once (default: number of CPUs)"))
     .option("--json", "print the manifest as JSON instead of progress")
+    .option(
+      "--dry-run",
+      "walk the chain, plan and check every frozen input and script, run nothing; prints the plan (exit 5 when a check fails)",
+    )
     .addHelpText("after", `\n${EXIT_CODES_HELP}`)
     .action(async (artifactId: string, raw: unknown, command: Command) => {
       const parsed = optionsSchema.safeParse(raw);
@@ -51,6 +57,15 @@ export function registerRerunCommand(program: Command): void {
       }
       const opts = parsed.data;
       const settings = settingsOf(command);
+      if (opts.dryRun) {
+        // Reads only: no migration, no engine, no output folder.
+        const plan = await withRegistry(settings, {}, (db) =>
+          dryRunReplay(db, settings.blobRoot, { artifactId, from: opts.from }),
+        );
+        process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : formatDryRun(plan));
+        process.exitCode = plan.problems.length > 0 ? EXIT.integrity : EXIT.ok;
+        return;
+      }
       const replayId = newReplayId();
       const outDir = path.resolve(opts.out ?? path.join(settings.home, "replays", replayId));
       const reporter = opts.json ? undefined : new TerminalReporter();

@@ -3,7 +3,6 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { ReplayError } from "../errors/index.js";
 import { connectDockerEngine, reapStale, removeRunResources } from "../runner/index.js";
-import { startServer } from "../server/index.js";
 import { settingsOf } from "./command-context.js";
 import { createReplayServices } from "./replay-services.js";
 
@@ -55,6 +54,8 @@ export function registerServeCommand(program: Command): void {
       const token = process.env.REPLAY_API_TOKEN?.trim();
       const log = (line: string) => process.stderr.write(`${line}\n`);
       const engine = connectDockerEngine({ dockerHost: settings.dockerHost });
+      // Loaded here, not at start-up: fastify and pg-boss cost every other command ~200 ms.
+      const { startServer } = await import("../server/index.js");
       const server = await startServer({
         settings,
         host: parsed.data.host,

@@ -4,7 +4,9 @@
  * ReplayError("DOCKER_UNAVAILABLE"), and other refusals into EngineRequestError.
  */
 import { Readable, Transform, type TransformCallback } from "node:stream";
-import Docker from "dockerode";
+// Type only: dockerode (with docker-modem and ssh2) costs ~260 ms to load, so it is loaded on
+// the first engine call, not by every command that merely could talk to the engine.
+import type Docker from "dockerode";
 import { ReplayError, messageOf } from "../errors/index.js";
 import type { ContainerCreateBody } from "./container-spec.js";
 import {
@@ -77,7 +79,8 @@ export interface DockerEngineOptions {
   dockerHost?: string | undefined;
 }
 
-function dockerodeFor(dockerHost: string | undefined): Docker {
+async function dockerodeFor(dockerHost: string | undefined): Promise<Docker> {
+  const { default: Docker } = await import("dockerode");
   // docker-modem reads DOCKER_HOST (unix, tcp with DOCKER_TLS_VERIFY/DOCKER_CERT_PATH, ssh) like
   // the docker CLI does; only a host that differs from the environment's needs parsing here.
   if (dockerHost === undefined || dockerHost === process.env.DOCKER_HOST) return new Docker();
@@ -111,15 +114,20 @@ const LOG_TAIL_LINES = 40;
 
 export function connectDockerEngine(options: DockerEngineOptions = {}): DockerEngine {
   const dockerHost = options.dockerHost ?? process.env.DOCKER_HOST;
-  const docker = dockerodeFor(options.dockerHost);
-  const call = async <T>(where: string, work: () => Promise<T>): Promise<T> => {
+  let loading: Promise<Docker> | undefined;
+  const call = async <T>(where: string, work: (docker: Docker) => Promise<T>): Promise<T> => {
     try {
-      return await work();
+      loading ??= dockerodeFor(options.dockerHost);
+      return await work(await loading);
     } catch (error) {
       throw translate(error, where, dockerHost);
     }
   };
-  const ignoring = async (statuses: number[], where: string, work: () => Promise<unknown>): Promise<void> => {
+  const ignoring = async (
+    statuses: number[],
+    where: string,
+    work: (docker: Docker) => Promise<unknown>,
+  ): Promise<void> => {
     try {
       await call(where, work);
     } catch (error) {
@@ -134,15 +142,15 @@ export function connectDockerEngine(options: DockerEngineOptions = {}): DockerEn
 
   return {
     ping: () =>
-      call("ping", async () => {
+      call("ping", async (docker) => {
         await docker.ping();
       }),
 
     createContainer: (body: ContainerCreateBody) =>
-      call("create container", async () => (await docker.createContainer(body)).id),
+      call("create container", async (docker) => (await docker.createContainer(body)).id),
 
     attachStderr: (id) =>
-      call("attach", async () => {
+      call("attach", async (docker) => {
         const raw = (await docker
           .getContainer(id)
           .attach({ stream: true, stdout: false, stderr: true })) as unknown as Readable;
@@ -153,30 +161,30 @@ export function connectDockerEngine(options: DockerEngineOptions = {}): DockerEn
       }),
 
     putArchive: (id, path, tar) =>
-      call(`put archive ${path}`, async () => {
+      call(`put archive ${path}`, async (docker) => {
         await docker.getContainer(id).putArchive(tar, { path });
       }),
 
     startContainer: (id) =>
-      call("start", async () => {
+      call("start", async (docker) => {
         await docker.getContainer(id).start();
       }),
 
     waitContainer: (id) =>
-      call("wait", async () => {
+      call("wait", async (docker) => {
         const answer = (await docker.getContainer(id).wait()) as { StatusCode?: unknown };
         return typeof answer.StatusCode === "number" ? answer.StatusCode : -1;
       }),
 
     wasOomKilled: (id) =>
-      call("inspect", async () => (await docker.getContainer(id).inspect()).State.OOMKilled),
+      call("inspect", async (docker) => (await docker.getContainer(id).inspect()).State.OOMKilled),
 
     killContainer: (id) =>
-      ignoring([404, 409], "kill", () => docker.getContainer(id).kill({ signal: "SIGKILL" })),
+      ignoring([404, 409], "kill", (docker) => docker.getContainer(id).kill({ signal: "SIGKILL" })),
 
     getArchive: async (id, path) => {
       try {
-        return await call(`get archive ${path}`, async () => {
+        return await call(`get archive ${path}`, async (docker) => {
           const stream = (await docker.getContainer(id).getArchive({ path })) as unknown as Readable;
           return stream;
         });
@@ -187,27 +195,29 @@ export function connectDockerEngine(options: DockerEngineOptions = {}): DockerEn
     },
 
     removeContainer: (id) =>
-      ignoring([404], "remove container", () => docker.getContainer(id).remove({ v: true, force: true })),
+      ignoring([404], "remove container", (docker) =>
+        docker.getContainer(id).remove({ v: true, force: true }),
+      ),
 
     listContainers: (labels) =>
-      call("list containers", async () =>
+      call("list containers", async (docker) =>
         (await docker.listContainers({ all: true, filters: { label: labels } })).map(
           (c): LabelledResource => ({ id: c.Id, labels: labelsOf(c.Labels) }),
         ),
       ),
 
     listVolumes: (labels) =>
-      call("list volumes", async () =>
+      call("list volumes", async (docker) =>
         orEmpty((await docker.listVolumes({ filters: { label: labels } })).Volumes).map(
           (v): LabelledResource => ({ id: v.Name, labels: labelsOf(v.Labels) }),
         ),
       ),
 
-    removeVolume: (name) => ignoring([404], "remove volume", () => docker.getVolume(name).remove()),
+    removeVolume: (name) => ignoring([404], "remove volume", (docker) => docker.getVolume(name).remove()),
 
     inspectImage: async (ref) => {
       try {
-        return await call(`inspect image ${ref}`, async () => {
+        return await call(`inspect image ${ref}`, async (docker) => {
           const info = await docker.getImage(ref).inspect();
           return { id: info.Id, labels: labelsOf(info.Config.Labels), tags: orEmpty(info.RepoTags) };
         });
@@ -218,7 +228,7 @@ export function connectDockerEngine(options: DockerEngineOptions = {}): DockerEn
     },
 
     listImages: (filters) =>
-      call("list images", async () => {
+      call("list images", async (docker) => {
         const f: Record<string, string[]> = {};
         if (filters.labels !== undefined) f.label = filters.labels;
         if (filters.dangling !== undefined) f.dangling = [String(filters.dangling)];
@@ -229,10 +239,10 @@ export function connectDockerEngine(options: DockerEngineOptions = {}): DockerEn
         }));
       }),
 
-    removeImage: (id) => ignoring([404, 409], "remove image", () => docker.getImage(id).remove()),
+    removeImage: (id) => ignoring([404, 409], "remove image", (docker) => docker.getImage(id).remove()),
 
     buildImage: (context: Readable, options: ImageBuildOptions) =>
-      call("build image", async (): Promise<ImageBuildOutcome> => {
+      call("build image", async (docker): Promise<ImageBuildOutcome> => {
         const stream = (await docker.buildImage(context, {
           t: options.tag,
           labels: options.labels,
