@@ -10,7 +10,13 @@ export type {
   StepStatus,
 } from "./manifest.js";
 export type { ReplayReporter } from "./reporter.js";
-export { failReplayRecord, finishReplayRecord, startReplayRecord, statusOf } from "./replay-record.js";
+export {
+  ProgressWriter,
+  failReplayRecord,
+  finishReplayRecord,
+  startReplayRecord,
+  statusOf,
+} from "./replay-record.js";
 export type { ReplayStatus } from "./replay-record.js";
 export { diffPayloads } from "./diff-report.js";
 export { OutDir, safeFileName } from "./out-dir.js";

@@ -25,7 +25,7 @@ import {
 } from "./manifest.js";
 import { OutDir, removeQuietly, safeFileName } from "./out-dir.js";
 import { describeBadBlob, integrityProblems, planReplay } from "./plan-replay.js";
-import { finishReplayRecord, recordStepProgress, startReplayRecord } from "./replay-record.js";
+import { ProgressWriter, finishReplayRecord, startReplayRecord } from "./replay-record.js";
 import type { ReplayReporter } from "./reporter.js";
 import { VerifiedBlobs } from "./verified-blobs.js";
 
@@ -114,6 +114,7 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
       },
       outDir: out.dir,
     });
+    const progress = new ProgressWriter(deps.db, replayId);
     reporter.planned?.({ replayId, outDir: out.dir, chain, executed });
     const globalWarnings: string[] = [];
     const warn = (message: string) => {
@@ -183,6 +184,7 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
         row.duration_ms = Math.round(performance.now() - t0);
         if (row.started_at !== null) row.finished_at = new Date().toISOString();
         reporter.stepFinished?.(row, diffSummary === undefined ? undefined : { diffSummary });
+        progress.add(row);
         return { row, replayed };
       };
       if (signal.aborted) {
@@ -327,8 +329,8 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
       const result = await results.get(cs.step.id);
       if (result === undefined) continue;
       rows.push(result.row);
-      await recordStepProgress(deps.db, replayId, result.row);
     }
+    await progress.close();
     const upstreamOf = new Map(executed.map((cs) => [cs.step.id, cs.upstreamStepIds.filter(willRun)]));
     const firstDivergence = markDivergence(rows, upstreamOf);
     const finishedAt = new Date();
