@@ -9,7 +9,7 @@ import { inspect } from "node:util";
 import { Command, CommanderError, Option } from "commander";
 import { COMMANDS } from "./commands/index.js";
 import { styleFor } from "./commands/terminal-style.js";
-import { EXIT, EXIT_CODES_HELP, ReplayError, exitCodeFor, isReplayError } from "./errors/index.js";
+import { EXIT, EXIT_CODES_HELP, ReplayError, exitCodeFor, isReplayError, messageOf } from "./errors/index.js";
 import { VERSION } from "./version.js";
 
 export function buildProgram(): Command {
@@ -38,6 +38,13 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** A socket error on the engine's connection that escaped the runner's own translation. */
+function isDockerSocketError(error: unknown): boolean {
+  const { code, address } = (error ?? {}) as { code?: unknown; address?: unknown };
+  const where = `${messageOf(error)} ${typeof address === "string" ? address : ""}`;
+  return ["ENOENT", "ECONNREFUSED", "ECONNRESET", "EPIPE"].includes(String(code)) && /docker/i.test(where);
+}
+
 function report(error: unknown, debug: boolean): number {
   const style = styleFor(process.stderr);
   if (error instanceof CommanderError) {
@@ -48,14 +55,19 @@ function report(error: unknown, debug: boolean): number {
   }
   const replayError = isReplayError(error)
     ? error
-    : new ReplayError(
-        "INTERNAL",
-        `Unexpected error: ${error instanceof Error ? error.message : String(error)}`,
-        {
-          hint: "This is a bug in replay-runner. Run again with --debug and report the output.",
+    : isDockerSocketError(error)
+      ? new ReplayError("DOCKER_UNAVAILABLE", `The Docker engine went away: ${messageOf(error)}`, {
+          hint: "start it: `dockerd &` or `bash scripts/setup-host.sh docker`, then run the command again",
           cause: error,
-        },
-      );
+        })
+      : new ReplayError(
+          "INTERNAL",
+          `Unexpected error: ${error instanceof Error ? error.message : String(error)}`,
+          {
+            hint: "This is a bug in replay-runner. Run again with --debug and report the output.",
+            cause: error,
+          },
+        );
   process.stderr.write(`${style.red("error")}: ${replayError.message}\n`);
   if (replayError.hint !== undefined) process.stderr.write(`${style.dim("hint")}: ${replayError.hint}\n`);
   if (debug) {
@@ -97,6 +109,13 @@ if (invokedDirectly()) {
     if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
     throw error;
   });
+  // Last line of defence: an error some library throws outside any await still gets a message
+  // and an exit code, not a raw stack trace.
+  const crash = (error: unknown) => {
+    process.exit(report(error, process.argv.includes("--debug")));
+  };
+  process.on("uncaughtException", crash);
+  process.on("unhandledRejection", crash);
   const code = await main(process.argv);
   // Exit once the work is done and stdout is flushed, whatever a library left open.
   process.stdout.write("", () => process.exit(code));
