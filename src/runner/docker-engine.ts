@@ -162,7 +162,17 @@ export function connectDockerEngine(options: DockerEngineOptions = {}): DockerEn
 
     putArchive: (id, path, tar) =>
       call(`put archive ${path}`, async (docker) => {
-        await docker.getContainer(id).putArchive(tar, { path });
+        // When the engine drops the upload, the tar stream errors too; that error belongs to
+        // this call (unlistened, it would crash the process).
+        const tarFailed = new Promise<never>((_resolve, reject) => {
+          tar.once("error", reject);
+        });
+        tarFailed.catch(() => undefined);
+        try {
+          await Promise.race([docker.getContainer(id).putArchive(tar, { path }), tarFailed]);
+        } finally {
+          tar.destroy();
+        }
       }),
 
     startContainer: (id) =>
