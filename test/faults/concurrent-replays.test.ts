@@ -10,19 +10,20 @@ import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BlobStore } from "../../src/blobs/index.js";
 import { envImageTag } from "../../src/images/index.js";
-import { RegistryFixture } from "../support/registry-fixture.js";
 import { runCli } from "../support/run-cli.js";
 import { buildTestWheel } from "../support/test-wheel.js";
 import { createTestRegistry, type TestRegistry } from "../support/test-registry.js";
-import { leftoversOf, readManifest, registryDigest, rowOf, strayFiles } from "./fault-harness.js";
+import {
+  SLOW_RAW,
+  leftoversOf,
+  readManifest,
+  recordSlowCopy,
+  registryDigest,
+  rowOf,
+  strayFiles,
+} from "./fault-harness.js";
 
-const RAW = "a,b\n1,2\n";
-const SLOW_COPY = `import time
-time.sleep(3)
-open("/out/output", "wb").write(open("/in/source", "rb").read())
-`;
 const nonce = randomBytes(6).toString("hex");
 
 async function exists(file: string): Promise<boolean> {
@@ -45,17 +46,7 @@ describe("concurrent replays", () => {
     wheelhouse = await mkdtemp(path.join(os.tmpdir(), "rr-fault-wheels-"));
     const wheel = await buildTestWheel(wheelhouse, `faultprobe_${nonce}`, "1.0", `VALUE = "${nonce}"\n`);
     await registry.with(async (db) => {
-      const f = new RegistryFixture(db, new BlobStore(registry.blobRoot));
-      await f.artifact("raw", RAW);
-      await f.step({ id: "s-raw", target: "raw", stepType: "ingest", inputHash: null });
-      await f.artifact("slow", RAW);
-      await f.step({
-        id: "s-slow",
-        source: "raw",
-        target: "slow",
-        stepType: "transform",
-        parameters: { code_hash: await f.blob(SLOW_COPY) },
-      });
+      const f = await recordSlowCopy(db, registry.blobRoot, 3);
       const env = await f.environment("replay-base:bookworm", "pip", wheel.lockLine);
       envTag = envImageTag(env);
       await f.artifact("with-env", nonce);
@@ -115,7 +106,7 @@ describe("concurrent replays", () => {
     expect(done.code).toBe(0);
     const manifest = await readManifest(out);
     expect(rowOf(manifest, "s-slow").ok).toBe(true);
-    expect(await readFile(path.join(out, "artifacts", "slow"), "utf8")).toBe(RAW);
+    expect(await readFile(path.join(out, "artifacts", "slow"), "utf8")).toBe(SLOW_RAW);
     expect(await strayFiles(out)).toEqual([]);
     expect(await leftoversOf(second.pid)).toEqual({ containers: [], volumes: [] });
   });

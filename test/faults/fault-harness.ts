@@ -6,8 +6,10 @@
 import { createHash } from "node:crypto";
 import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
+import { BlobStore } from "../../src/blobs/index.js";
 import type { Manifest } from "../../src/replay/index.js";
 import { LABEL, connectDockerEngine, labelFilter } from "../../src/runner/index.js";
+import { RegistryFixture } from "../support/registry-fixture.js";
 import type { TestRegistry } from "../support/test-registry.js";
 
 export const faultEngine = connectDockerEngine();
@@ -68,4 +70,34 @@ export function rowOf(manifest: Manifest, stepId: string): Manifest["steps"][num
   const row = manifest.steps.find((s) => s.step_id === stepId);
   if (row === undefined) throw new Error(`manifest has no row for ${stepId}`);
   return row;
+}
+
+export const SLOW_RAW = "a,b\n1,2\n";
+
+/** A step that copies its input after `seconds`: long enough to act on while it runs. */
+export function slowCopyScript(seconds: number): string {
+  return `import time\ntime.sleep(${seconds})\nopen("/out/output", "wb").write(open("/in/source", "rb").read())\n`;
+}
+
+/**
+ * Records `raw` (ingest) and `slow` (a transform copying it after `seconds`) and returns the
+ * fixture, for cases that add more rows.
+ */
+export async function recordSlowCopy(
+  db: ConstructorParameters<typeof RegistryFixture>[0],
+  blobRoot: string,
+  seconds: number,
+): Promise<RegistryFixture> {
+  const f = new RegistryFixture(db, new BlobStore(blobRoot));
+  await f.artifact("raw", SLOW_RAW);
+  await f.step({ id: "s-raw", target: "raw", stepType: "ingest", inputHash: null });
+  await f.artifact("slow", SLOW_RAW);
+  await f.step({
+    id: "s-slow",
+    source: "raw",
+    target: "slow",
+    stepType: "transform",
+    parameters: { code_hash: await f.blob(slowCopyScript(seconds)) },
+  });
+  return f;
 }

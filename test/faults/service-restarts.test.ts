@@ -8,18 +8,17 @@ import { openSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BlobStore } from "../../src/blobs/index.js";
-import { RegistryFixture } from "../support/registry-fixture.js";
 import { runCli } from "../support/run-cli.js";
 import { dockerAnswers } from "../support/services.js";
 import { createTestRegistry, type TestRegistry } from "../support/test-registry.js";
-import { leftoversOf, readManifest, registryDigest, rowOf, strayFiles } from "./fault-harness.js";
-
-const RAW = "a,b\n1,2\n";
-const SLOW_COPY = `import time
-time.sleep(6)
-open("/out/output", "wb").write(open("/in/source", "rb").read())
-`;
+import {
+  leftoversOf,
+  readManifest,
+  recordSlowCopy,
+  registryDigest,
+  rowOf,
+  strayFiles,
+} from "./fault-harness.js";
 
 async function waitFor(check: () => boolean, what: string, seconds = 60): Promise<void> {
   for (let i = 0; i < seconds * 4; i++) {
@@ -58,17 +57,7 @@ describe("services restarted mid-replay", () => {
   beforeAll(async () => {
     registry = await createTestRegistry("postgres");
     await registry.with(async (db) => {
-      const f = new RegistryFixture(db, new BlobStore(registry.blobRoot));
-      await f.artifact("raw", RAW);
-      await f.step({ id: "s-raw", target: "raw", stepType: "ingest", inputHash: null });
-      await f.artifact("slow", RAW);
-      await f.step({
-        id: "s-slow",
-        source: "raw",
-        target: "slow",
-        stepType: "transform",
-        parameters: { code_hash: await f.blob(SLOW_COPY) },
-      });
+      await recordSlowCopy(db, registry.blobRoot, 6);
     });
     digestBefore = await registryDigest(registry);
   });
