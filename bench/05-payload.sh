@@ -21,14 +21,14 @@ src=$(cli add "$big" --id big)
 copied=$(cli run transform --input "$src" --code "$bench_dir/pipeline/copy.py" --id big-copy)
 
 container=bench-05-docker-cp
-docker rm -f "$container" >/dev/null 2>&1 || true
+docker rm -f -v "$container" >/dev/null 2>&1 || true
 measure 05-payload \
   --warmup 1 \
-  --prepare "docker rm -f $container >/dev/null 2>&1; docker create --name $container -v /in $image true >/dev/null; rm -rf $REPLAY_HOME/replays" \
+  --prepare "docker rm -f -v $container >/dev/null 2>&1; docker create --name $container -v /in $image true >/dev/null; rm -rf $REPLAY_HOME/replays" \
   -n "openssl dgst -sha256" "openssl dgst -sha256 $big" \
   -n "docker cp" "docker cp $big $container:/in/big.bin" \
   -n "rerun (copy step)" "node $cli_js rerun $copied"
-docker rm -f "$container" >/dev/null 2>&1 || true
+docker rm -f -v "$container" >/dev/null 2>&1 || true
 
 log "peak RSS of rerun (3 runs)"
 : >"$work/rss.txt"
