@@ -13,6 +13,7 @@
  *   └─ b.csv: raw (dataset) (see above)
  */
 import type { Artifact, Chain, ChainStep, EnvironmentState } from "./types.js";
+import { shortContentHash } from "../hashing/index.js";
 
 export interface TreeStyle {
   red(text: string): string;
@@ -22,10 +23,6 @@ export interface TreeStyle {
 
 const PLAIN: TreeStyle = { red: (t) => t, yellow: (t) => t, dim: (t) => t };
 
-function shortHash(hash: string): string {
-  return hash.startsWith("sha256:") && hash.length > 19 ? `${hash.slice(0, 19)}…` : hash;
-}
-
 export function environmentLabel(state: EnvironmentState, style: TreeStyle = PLAIN): string {
   switch (state.kind) {
     case "pinned":
@@ -33,10 +30,10 @@ export function environmentLabel(state: EnvironmentState, style: TreeStyle = PLA
     case "unpinned":
       return style.yellow("[env unpinned]");
     case "missing":
-      return style.red(`[env MISSING: ${shortHash(state.envHash)} has no environments row]`);
+      return style.red(`[env MISSING: ${shortContentHash(state.envHash)} has no environments row]`);
     case "altered":
       return style.red(
-        `[env ALTERED: row ${shortHash(state.environment.envHash)} now hashes to ${shortHash(state.actualHash)}]`,
+        `[env ALTERED: row ${shortContentHash(state.environment.envHash)} now hashes to ${shortContentHash(state.actualHash)}]`,
       );
   }
 }

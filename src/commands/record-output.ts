@@ -4,12 +4,13 @@
  */
 import type { NewRecord } from "../record/index.js";
 import { styleFor } from "./terminal-style.js";
+import { shortContentHash } from "../hashing/index.js";
 
 export function reportRecorded(record: NewRecord): void {
   const { artifact, step } = record;
   const style = styleFor(process.stderr);
   process.stderr.write(
-    `${style.green("recorded")} ${artifact.id} (${artifact.artifactType}, ${artifact.sizeBytes} bytes, ${artifact.contentHash.slice(0, 19)}…) by ${step.stepType} step ${step.id}\n`,
+    `${style.green("recorded")} ${artifact.id} (${artifact.artifactType}, ${artifact.sizeBytes} bytes, ${shortContentHash(artifact.contentHash)}) by ${step.stepType} step ${step.id}\n`,
   );
   process.stdout.write(`${artifact.id}\n`);
 }

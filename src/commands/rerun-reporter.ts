@@ -2,19 +2,15 @@
 import type { ChainStep } from "../chain/types.js";
 import type { Manifest, ManifestStep, ReplayReporter } from "../replay/index.js";
 import { styleFor, type Style } from "./terminal-style.js";
+import { shortContentHash } from "../hashing/index.js";
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(2)}s`;
 }
 
-export function shortHash(hash: string | null): string {
-  if (hash === null) return "-";
-  return hash.startsWith("sha256:") ? `${hash.slice(0, 19)}…` : hash;
-}
-
 /** The terminal shows hashes short; the manifest keeps them whole. */
 export function shortenHashes(text: string): string {
-  return text.replace(/sha256:([0-9a-f]{12})[0-9a-f]{52}/g, "sha256:$1…");
+  return text.replace(/sha256:[0-9a-f]{64}/g, shortContentHash);
 }
 
 export class TerminalReporter implements ReplayReporter {

@@ -10,6 +10,11 @@ export function isContentHash(value: unknown): boolean {
   return typeof value === "string" && CONTENT_HASH_RE.test(value);
 }
 
+/** `sha256:` and the first 12 hex digits, for a terminal line; anything else is returned as is. */
+export function shortContentHash(hash: string): string {
+  return hash.startsWith("sha256:") && hash.length > 19 ? `${hash.slice(0, 19)}…` : hash;
+}
+
 export function sha256Hex(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
 }

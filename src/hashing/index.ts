@@ -5,6 +5,7 @@ export {
   hashFile,
   isContentHash,
   sha256Hex,
+  shortContentHash,
 } from "./content-hash.js";
 export type { HashedFile } from "./content-hash.js";
 export { canonicalJson } from "./canonical-json.js";
