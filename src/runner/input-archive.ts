@@ -22,26 +22,24 @@ export function bytesSource(name: string, bytes: Uint8Array): PayloadSource {
   return { name, size: bytes.byteLength, open: () => Readable.from([Buffer.from(bytes)]) };
 }
 
-function writeEntry(pack: tar.Pack, file: PayloadSource, mtime: Date): Promise<void> {
+/**
+ * Adds one root-owned entry; resolves when tar-stream has taken all of it. For a file, its
+ * bytes are piped from `source`; a source error destroys the entry and rejects.
+ */
+function addEntry(
+  pack: tar.Pack,
+  header: { name: string; type: "file" | "directory"; size?: number; mode: number; mtime: Date },
+  source?: Readable,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const source = file.open();
     const entry = pack.entry(
-      {
-        name: file.name,
-        type: "file",
-        size: file.size,
-        mode: FILE_MODE,
-        uid: 0,
-        gid: 0,
-        uname: "root",
-        gname: "root",
-        mtime,
-      },
+      { ...header, uid: 0, gid: 0, uname: "root", gname: "root" },
       (error?: Error | null) => {
         if (error) reject(error);
         else resolve();
       },
     );
+    if (source === undefined) return;
     source.on("error", (error) => {
       entry.destroy(error);
       reject(error);
@@ -58,25 +56,14 @@ export function packFiles(files: PayloadSource[], mtimeSeconds: number): Readabl
   const pack = tar.pack();
   const mtime = new Date(mtimeSeconds * 1000);
   void (async () => {
-    await new Promise<void>((resolve, reject) => {
-      pack.entry(
-        {
-          name: "./",
-          type: "directory",
-          mode: DIR_MODE,
-          uid: 0,
-          gid: 0,
-          uname: "root",
-          gname: "root",
-          mtime,
-        },
-        (error?: Error | null) => {
-          if (error) reject(error);
-          else resolve();
-        },
+    await addEntry(pack, { name: "./", type: "directory", mode: DIR_MODE, mtime });
+    for (const file of files) {
+      await addEntry(
+        pack,
+        { name: file.name, type: "file", size: file.size, mode: FILE_MODE, mtime },
+        file.open(),
       );
-    });
-    for (const file of files) await writeEntry(pack, file, mtime);
+    }
     pack.finalize();
   })().catch((error: unknown) => {
     pack.destroy(error instanceof Error ? error : new Error(String(error)));
