@@ -5,6 +5,7 @@
 import { writeFile } from "node:fs/promises";
 import { canonicalJson, contentHashOf } from "../hashing/index.js";
 import type { HandlerContext, HandlerOutcome, StepHandler } from "./handler.js";
+import { singleInput } from "./single-input.js";
 
 export function citationBytes(parameters: Record<string, unknown>, sourceHash: string): Buffer {
   return Buffer.from(`${canonicalJson({ ...parameters, cites: sourceHash })}\n`, "utf8");
@@ -14,13 +15,9 @@ export const citeHandler: StepHandler = {
   stepType: "cite",
   mode: "builtin",
   async replay(context: HandlerContext): Promise<HandlerOutcome> {
-    const [source, ...rest] = context.inputs;
-    if (source === undefined || rest.length > 0) {
-      return {
-        kind: "failed",
-        reason: `a citation cites exactly one source; this step has ${context.inputs.length} inputs`,
-      };
-    }
+    const single = singleInput(context, "a citation cites exactly one source");
+    if ("failed" in single) return single.failed;
+    const source = single.input;
     const parameters = context.chainStep.step.parameters;
     if (parameters === null || typeof parameters !== "object" || Array.isArray(parameters)) {
       return { kind: "failed", reason: "parameters of a cite step must be a JSON object" };
