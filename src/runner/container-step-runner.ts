@@ -39,12 +39,21 @@ class StepFailure extends Error {
 }
 
 /** What a failing engine call means for the step: the engine went away, or it refused. */
+/** The words every engine failure during a step starts with; the engine's own text follows. */
+export const ENGINE_FAILED_DURING_STEP = "the Docker engine failed during the step";
+
 function engineFailure(error: unknown, during: StepFailureKind, what: string): StepFailure {
-  if (isReplayError(error) && error.code === "DOCKER_UNAVAILABLE")
-    return new StepFailure("engine", error.message);
   if (error instanceof StepFailure) return error;
-  if (error instanceof EngineRequestError) return new StepFailure(during, `${what}: ${error.message}`);
-  return new StepFailure(during, `${what}: ${messageOf(error)}`);
+  // A stopping or restarting engine answers with whatever state it is in (a closed database, an
+  // overlay mount it cannot make, a refused socket): say what happened in our words, once here,
+  // and keep the engine's text as the detail.
+  const prefix = during === "engine" ? `${ENGINE_FAILED_DURING_STEP}: ` : "";
+  if (isReplayError(error) && error.code === "DOCKER_UNAVAILABLE") {
+    return new StepFailure("engine", `${ENGINE_FAILED_DURING_STEP}: ${error.message}`);
+  }
+  if (error instanceof EngineRequestError)
+    return new StepFailure(during, `${prefix}${what}: ${error.message}`);
+  return new StepFailure(during, `${prefix}${what}: ${messageOf(error)}`);
 }
 
 /** The contract's rules for names under /in and /code. */
@@ -127,7 +136,7 @@ export class DockerStepExecutor implements StepExecutor {
             ? error
             : error instanceof OutputRuleError
               ? new StepFailure("output", error.reason)
-              : engineFailure(error, "engine", "engine");
+              : engineFailure(error, "engine", "unexpected error");
       return {
         status: "failed",
         failure: failure.failure,

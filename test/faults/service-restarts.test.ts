@@ -87,7 +87,7 @@ describe("services restarted mid-replay", () => {
     expect(row).toMatchObject({ ok: false, status: "failed", output_hash_replayed: null });
     // A dockerd stopping answers the pending wait, then refuses the archive read (or is gone).
     expect(row.reason).toMatch(
-      /^(reading \/out\/output failed: .*(database not open|does not answer)|waiting for the step failed|The Docker engine .* does not answer)/,
+      /^the Docker engine failed during the step: (reading \/out\/output failed: |waiting for the step failed: |inspecting the stopped step failed: |The Docker engine .* does not answer)/,
     );
     // The run could not remove what the stopping engine still held (its volumes outlive the
     // container); the next replay that runs a step reaps whatever carries a dead pid.
