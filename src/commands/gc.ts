@@ -1,11 +1,13 @@
 /**
  * `replay-runner gc`: removes what crashed or killed replays left in the Docker engine
- * (containers and volumes labelled with a pid that is gone), and with --images the untagged
+ * (containers and volumes labelled with a pid that is gone, and their staged host folders), and
+ * with --images the untagged
  * replay-env images that rebuilt environments left behind. Needs no registry.
  */
 import type { Command } from "commander";
 import { ENV_LABEL } from "../images/index.js";
-import { connectDockerEngine, reapStale } from "../runner/index.js";
+import { connectDockerEngine, reapStale, reapStaleStaging } from "../runner/index.js";
+import { stagingBase } from "./replay-services.js";
 import { settingsOf } from "./command-context.js";
 
 interface GcOptions {
@@ -22,14 +24,21 @@ export function registerGcCommand(program: Command): void {
     .action(async (options: GcOptions, command: Command) => {
       const settings = settingsOf(command);
       const engine = connectDockerEngine({ dockerHost: settings.dockerHost });
-      const reaped = await reapStale(engine);
+      const [reaped, folders] = await Promise.all([
+        reapStale(engine),
+        reapStaleStaging(stagingBase(settings)),
+      ]);
       let images = 0;
       if (options.images === true) {
         const dangling = await engine.listImages({ labels: [ENV_LABEL.envHash], dangling: true });
         for (const image of dangling) await engine.removeImage(image.id);
         images = dangling.length;
       }
-      const parts = [`${reaped.containers.length} container(s)`, `${reaped.volumes.length} volume(s)`];
+      const parts = [
+        `${reaped.containers.length} container(s)`,
+        `${reaped.volumes.length} volume(s)`,
+        `${folders.length} staging folder(s)`,
+      ];
       if (options.images === true) parts.push(`${images} image(s)`);
       process.stdout.write(`removed ${parts.join(", ")}\n`);
     });

@@ -2,10 +2,18 @@
  * The composition root for commands that run steps: the Docker engine, the step executor
  * and the image resolver, created together and released together.
  */
+import path from "node:path";
 import type { Settings } from "../config/index.js";
 import { DockerImageResolver } from "../images/index.js";
 import type { ImageResolver } from "../images/types.js";
-import { DockerStepExecutor, connectDockerEngine, reapStale, removeRunResources } from "../runner/index.js";
+import {
+  DockerStepExecutor,
+  StagingRoot,
+  connectDockerEngine,
+  reapStale,
+  reapStaleStaging,
+  removeRunResources,
+} from "../runner/index.js";
 import type { StepExecutor } from "../runner/types.js";
 
 export interface ReplayServices extends AsyncDisposable {
@@ -24,11 +32,18 @@ export interface ServiceOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** Where steps' host mounts are staged (runner/staging-root.ts). */
+export function stagingBase(settings: Settings): string {
+  return path.join(settings.home, "staging");
+}
+
 export function createReplayServices(settings: Settings, options: ServiceOptions): Promise<ReplayServices> {
   const engine = connectDockerEngine({ dockerHost: settings.dockerHost });
+  const staging = settings.hostMounts ? new StagingRoot(stagingBase(settings)) : undefined;
+  const executor = new DockerStepExecutor({ engine, maxOutputBytes: settings.maxOutputBytes, staging });
   let used = false;
   return Promise.resolve({
-    executor: new DockerStepExecutor({ engine, maxOutputBytes: settings.maxOutputBytes }),
+    executor,
     images: new DockerImageResolver({
       engine,
       wheelhouse: settings.wheelhouse,
@@ -38,16 +53,22 @@ export function createReplayServices(settings: Settings, options: ServiceOptions
     async preflight() {
       used = true;
       await engine.ping();
-      const reaped = await reapStale(engine);
-      if (reaped.containers.length + reaped.volumes.length > 0) {
+      const [reaped, folders] = await Promise.all([
+        reapStale(engine),
+        reapStaleStaging(stagingBase(settings)),
+      ]);
+      if (reaped.containers.length + reaped.volumes.length + folders.length > 0) {
         options.log(
-          `removed ${reaped.containers.length} container(s) and ${reaped.volumes.length} volume(s) left by runs that no longer exist`,
+          `removed ${reaped.containers.length} container(s), ${reaped.volumes.length} volume(s) and ${folders.length} staging folder(s) left by runs that no longer exist`,
         );
       }
     },
     async [Symbol.asyncDispose]() {
-      // Steps remove their own containers; this is the safety net for an interrupted run.
+      // Steps remove their own containers (in the background: wait for that); removing by label
+      // is the safety net for an interrupted run.
+      await executor.settled();
       if (used && options.signal?.aborted === true) await removeRunResources(engine, options.runId);
+      await staging?.dispose();
     },
   });
 }

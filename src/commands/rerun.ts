@@ -70,13 +70,15 @@ export function registerRerunCommand(program: Command): void {
       const outDir = path.resolve(opts.out ?? path.join(settings.home, "replays", replayId));
       const reporter = opts.json ? undefined : new TerminalReporter();
       await using interrupts = relayInterrupts();
-      const manifest = await withRegistry(settings, { migrate: true }, async (db) => {
-        await using services = await createReplayServices(settings, {
-          log: (line) => process.stderr.write(`${line}\n`),
-          runId: replayId,
-          signal: interrupts.signal,
-        });
-        return await runReplay(
+      // Before the registry opens: connecting starts loading the engine's client, which then
+      // overlaps opening the registry and walking the chain.
+      await using services = await createReplayServices(settings, {
+        log: (line) => process.stderr.write(`${line}\n`),
+        runId: replayId,
+        signal: interrupts.signal,
+      });
+      const manifest = await withRegistry(settings, { migrate: true }, (db) =>
+        runReplay(
           {
             db,
             blobRoot: settings.blobRoot,
@@ -96,8 +98,8 @@ export function registerRerunCommand(program: Command): void {
             replayId,
             signal: interrupts.signal,
           },
-        );
-      });
+        ),
+      );
       if (opts.json) process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
       else
         process.stdout.write(

@@ -21,6 +21,12 @@ export interface Settings {
    * the largest /out/output accepted). Undefined: the default of handlers/container-step.ts.
    */
   maxOutputBytes: number | undefined;
+  /**
+   * REPLAY_HOST_MOUNTS: stage /in, /code and /out as bind mounts of folders under
+   * `<home>/staging` instead of copying archives through the Engine API (runner/step-transport.ts).
+   * "auto" (the default) uses them when the engine is on this host (a unix socket); "off" never.
+   */
+  hostMounts: boolean;
 }
 
 export interface SettingsFlags {
@@ -56,6 +62,17 @@ function maxOutputBytesOf(raw: string | undefined): number | undefined {
   return value;
 }
 
+function hostMountsOf(raw: string | undefined, dockerHost: string | undefined): boolean {
+  const value = (raw ?? "auto").toLowerCase();
+  if (value === "off") return false;
+  if (value !== "auto") {
+    throw new ReplayError("USAGE", `REPLAY_HOST_MOUNTS "${raw ?? ""}" is neither "auto" nor "off".`, {
+      hint: "Unset it (auto: bind mounts when the Docker engine is on this host), or set it to off.",
+    });
+  }
+  return dockerHost === undefined || dockerHost.startsWith("unix://");
+}
+
 export function resolveSettings(
   flags: SettingsFlags,
   env: NodeJS.ProcessEnv = process.env,
@@ -77,6 +94,7 @@ export function resolveSettings(
     databaseUrl = parsed.data;
   }
   const home = path.resolve(cwd, nonEmpty(flags.home) ?? nonEmpty(env.REPLAY_HOME) ?? ".replay");
+  const dockerHost = nonEmpty(env.DOCKER_HOST);
   return {
     databaseUrl,
     home,
@@ -85,9 +103,10 @@ export function resolveSettings(
       cwd,
       nonEmpty(flags.blobs) ?? nonEmpty(env.REPLAY_BLOBS) ?? path.join(home, "blobs"),
     ),
-    dockerHost: nonEmpty(env.DOCKER_HOST),
+    dockerHost,
     wheelhouse: nonEmpty(env.REPLAY_WHEELHOUSE) ? path.resolve(cwd, env.REPLAY_WHEELHOUSE ?? "") : undefined,
     pipIndexUrl: nonEmpty(env.REPLAY_PIP_INDEX_URL),
     maxOutputBytes: maxOutputBytesOf(nonEmpty(env.REPLAY_MAX_OUTPUT_BYTES)),
+    hostMounts: hostMountsOf(nonEmpty(env.REPLAY_HOST_MOUNTS), dockerHost),
   };
 }

@@ -37,7 +37,7 @@ export type InvocationResult =
   { kind: "ran"; result: ContainerStepResult; image: ResolvedImage } | { kind: "refused"; reason: string };
 
 export function fileSource(name: string, file: string, size: number): PayloadSource {
-  return { name, size, open: () => createReadStream(file, { highWaterMark: 1 << 20 }) };
+  return { name, size, file, open: () => createReadStream(file, { highWaterMark: 1 << 20 }) };
 }
 
 /** Runs one container step exactly as the contract describes; shared by replay and record. */

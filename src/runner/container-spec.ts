@@ -3,6 +3,7 @@
  * ("Container steps"), and the hardening around it. Pure data, so it is tested without an engine.
  */
 import os from "node:os";
+import type { BindMount } from "./step-transport.js";
 
 /** The subset of the Engine API's create body that replay-runner sets (API 1.41). */
 export interface ContainerCreateBody {
@@ -31,20 +32,29 @@ export interface ContainerCreateBody {
     IpcMode: string;
     Ulimits: { Name: string; Soft: number; Hard: number }[];
     Tmpfs: Record<string, string>;
-    Mounts: {
-      Type: "volume";
-      Source: string;
-      Target: string;
-      VolumeOptions: {
-        NoCopy: boolean;
-        Labels: Record<string, string>;
-        DriverConfig: { Name: string; Options: Record<string, string> };
-      };
-    }[];
+    Mounts: (VolumeMount | HostBindMount)[];
     LogConfig: { Type: string; Config: Record<string, string> };
     Privileged: boolean;
     AutoRemove: boolean;
   };
+}
+
+interface VolumeMount {
+  Type: "volume";
+  Source: string;
+  Target: string;
+  VolumeOptions: {
+    NoCopy: boolean;
+    Labels: Record<string, string>;
+    DriverConfig: { Name: string; Options: Record<string, string> };
+  };
+}
+
+interface HostBindMount {
+  Type: "bind";
+  Source: string;
+  Target: string;
+  ReadOnly: boolean;
 }
 
 export interface ContainerSpecInput {
@@ -56,6 +66,8 @@ export interface ContainerSpecInput {
   labels: Record<string, string>;
   /** CPUs the step may use; default: all of the host's (see DEFAULT_CPUS). */
   cpus?: number | undefined;
+  /** Host folders mounted in place of the volume at their target (host-transport.ts). */
+  binds?: BindMount[] | undefined;
 }
 
 /** The step's user and group: nobody/nogroup, as recorded. */
@@ -119,14 +131,25 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateBody {
       Tmpfs: { "/tmp": `rw,nosuid,nodev,size=${tmpfsBytes},mode=1777` },
       // Anonymous volumes, filled by putArchive before start (a read-only root filesystem refuses
       // archives, a tmpfs hides them); each copies up the owner and mode of the image's directory.
-      Mounts: VOLUME_TARGETS.map((target) => ({
-        Type: "volume" as const,
-        // No source: an anonymous volume, removed with the container (remove ?v=1).
-        Source: "",
-        Target: target,
-        // NoCopy false: the copy-up of the image's directory owner and mode is what we rely on.
-        VolumeOptions: { NoCopy: false, Labels: volumeLabels, DriverConfig: { Name: "local", Options: {} } },
-      })),
+      // A bind mount of a staged host folder takes a volume's place when there is one.
+      Mounts: VOLUME_TARGETS.map((target) => {
+        const bind = input.binds?.find((b) => b.target === target);
+        if (bind !== undefined) {
+          return { Type: "bind" as const, Source: bind.source, Target: target, ReadOnly: bind.readOnly };
+        }
+        return {
+          Type: "volume" as const,
+          // No source: an anonymous volume, removed with the container (remove ?v=1).
+          Source: "",
+          Target: target,
+          // NoCopy false: the copy-up of the image's directory owner and mode is what we rely on.
+          VolumeOptions: {
+            NoCopy: false,
+            Labels: volumeLabels,
+            DriverConfig: { Name: "local", Options: {} },
+          },
+        };
+      }),
       // Logs would store the step's stdout on the host's disk for nothing.
       LogConfig: { Type: "none", Config: {} },
       Privileged: false,

@@ -8,12 +8,22 @@ import { performance } from "node:perf_hooks";
 import { isReplayError, messageOf } from "../errors/index.js";
 import { containerSpec } from "./container-spec.js";
 import { EngineRequestError, type DockerEngine } from "./engine-port.js";
-import { bytesSource, isPlainFileName, packFiles } from "./input-archive.js";
+import { archiveTransport } from "./archive-transport.js";
+import { hostTransport } from "./host-transport.js";
+import { bytesSource, isPlainFileName } from "./input-archive.js";
 import { resourceLabels } from "./labels.js";
-import { OutputRuleError, extractOutput } from "./output-archive.js";
+import { OutputRuleError } from "./output-archive.js";
+import type { StagingRoot } from "./staging-root.js";
 import { collectTail } from "./stderr-tail.js";
+import type { StepTransport } from "./step-transport.js";
 import type { Readable } from "node:stream";
-import type { ContainerStepRequest, ContainerStepResult, StepExecutor, StepFailureKind } from "./types.js";
+import type {
+  ContainerStepRequest,
+  ContainerStepResult,
+  PayloadSource,
+  StepExecutor,
+  StepFailureKind,
+} from "./types.js";
 
 export interface DockerStepExecutorOptions {
   engine: DockerEngine;
@@ -21,7 +31,20 @@ export interface DockerStepExecutorOptions {
   cpus?: number | undefined;
   /** An operator's cap on any file a step writes (REPLAY_MAX_OUTPUT_BYTES); lowers the request's limit. */
   maxOutputBytes?: number | undefined;
+  /**
+   * Where to stage host mounts (step-transport.ts); only for an engine on this host. Undefined:
+   * archives. An engine that refuses a bind mount (its files are elsewhere) turns them off.
+   */
+  staging?: StagingRoot | undefined;
+  /** Bind-mount /out too; default: when this process is root (host-transport.ts says why). */
+  bindOut?: boolean | undefined;
 }
+
+/** The engine could not mount the staged folder (it runs elsewhere): use archives instead. */
+class HostMountsRefused extends Error {}
+
+/** How engines word a bind mount whose source they cannot see (dockerd, Docker Desktop). */
+const BIND_REFUSED = /bind source path does not exist|mounts denied|invalid mount config for type "bind"/i;
 
 /** How long to wait, after exit, for the last bytes of stderr to arrive. */
 const STDERR_DRAIN_MS = 2_000;
@@ -100,15 +123,25 @@ function sourceDateEpoch(env: Record<string, string>): number {
   return Number.isSafeInteger(value) && value >= 0 ? value : 0;
 }
 
-export class DockerStepExecutor implements StepExecutor {
+export class DockerStepExecutor implements StepExecutor, AsyncDisposable {
   private readonly engine: DockerEngine;
   private readonly cpus: number | undefined;
   private readonly maxOutputBytes: number | undefined;
+  private staging: StagingRoot | undefined;
+  private readonly bindOut: boolean;
+  private readonly cleanups = new Set<Promise<void>>();
 
   constructor(options: DockerStepExecutorOptions) {
     this.engine = options.engine;
     this.cpus = options.cpus;
     this.maxOutputBytes = options.maxOutputBytes;
+    this.staging = options.staging;
+    this.bindOut = options.bindOut ?? process.getuid?.() === 0;
+  }
+
+  /** Archives or host mounts, whichever this executor uses now. */
+  get transport(): "archives" | "host-mounts" {
+    return this.staging === undefined ? "archives" : "host-mounts";
   }
 
   async runStep(original: ContainerStepRequest): Promise<ContainerStepResult> {
@@ -120,7 +153,14 @@ export class DockerStepExecutor implements StepExecutor {
     const durationMs = (): number => Math.round(performance.now() - started);
     let stderrTail: string | undefined;
     try {
-      const outcome = await this.execute(request, (tail) => (stderrTail = tail));
+      let outcome;
+      try {
+        outcome = await this.execute(request, (tail) => (stderrTail = tail));
+      } catch (error) {
+        if (!(error instanceof HostMountsRefused)) throw error;
+        this.staging = undefined;
+        outcome = await this.execute(request, (tail) => (stderrTail = tail));
+      }
       return {
         status: "succeeded",
         ...outcome,
@@ -149,6 +189,20 @@ export class DockerStepExecutor implements StepExecutor {
     }
   }
 
+  private async transportFor(
+    inputs: PayloadSource[],
+    code: PayloadSource,
+    mtime: number,
+    signal: AbortSignal | undefined,
+  ): Promise<StepTransport> {
+    if (this.staging === undefined) return archiveTransport(inputs, code, mtime);
+    try {
+      return await hostTransport(this.staging, inputs, code, mtime, { bindOut: this.bindOut, signal });
+    } catch (error) {
+      throw new StepFailure("start", `staging the step's files on the host failed: ${messageOf(error)}`);
+    }
+  }
+
   private async execute(
     request: ContainerStepRequest,
     setTail: (tail: string) => void,
@@ -158,6 +212,48 @@ export class DockerStepExecutor implements StepExecutor {
     const signal = request.signal;
     if (isAborted(signal)) throw new StepFailure("interrupted", "interrupted before the step started");
 
+    const mtime = sourceDateEpoch(request.env);
+    const inputs = [...request.inputs, bytesSource("params.json", request.params)];
+    const transport = await this.transportFor(inputs, request.code, mtime, signal);
+    let containerId: string | undefined;
+    try {
+      return await this.executeWith(transport, request, setTail, (id) => (containerId = id));
+    } finally {
+      this.release(containerId, transport);
+    }
+  }
+
+  /**
+   * Removes the step's container, then the folder it mounted, while the next step already
+   * runs: the result is known, only the clean-up is left (a few ms to tens of ms per step).
+   * `settled()` (and disposal) waits for it.
+   */
+  private release(containerId: string | undefined, transport: StepTransport): void {
+    const cleanup = (async () => {
+      // If the engine is gone this fails too; the reaper removes what is left on the next run.
+      if (containerId !== undefined) await this.engine.removeContainer(containerId).catch(() => undefined);
+      await Promise.resolve(transport[Symbol.asyncDispose]()).catch(() => undefined);
+    })();
+    this.cleanups.add(cleanup);
+    void cleanup.finally(() => this.cleanups.delete(cleanup));
+  }
+
+  /** Resolves once every finished step's container and folder are removed. */
+  async settled(): Promise<void> {
+    while (this.cleanups.size > 0) await Promise.all(this.cleanups);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.settled();
+  }
+
+  private async executeWith(
+    transport: StepTransport,
+    request: ContainerStepRequest,
+    setTail: (tail: string) => void,
+    created: (id: string) => void,
+  ): Promise<{ contentHash: string; size: number }> {
+    const signal = request.signal;
     const labels = resourceLabels({ runId: request.runId, stepId: request.stepId });
     const body = containerSpec({
       image: request.image,
@@ -167,13 +263,21 @@ export class DockerStepExecutor implements StepExecutor {
       maxOutputBytes: request.maxOutputBytes,
       labels,
       cpus: this.cpus,
+      binds: transport.binds,
     });
     let id: string;
     try {
       id = await this.engine.createContainer(body);
     } catch (error) {
+      if (
+        transport.binds.length > 0 &&
+        error instanceof EngineRequestError &&
+        BIND_REFUSED.test(error.message)
+      )
+        throw new HostMountsRefused(error.message);
       throw engineFailure(error, "start", "the container could not be created");
     }
+    created(id);
 
     // From here on the container exists: every path out removes it (and its volumes).
     let killed: "timeout" | "interrupted" | undefined;
@@ -189,16 +293,10 @@ export class DockerStepExecutor implements StepExecutor {
     let attachedStream: Readable | undefined;
     try {
       if (isAborted(signal)) throw new StepFailure("interrupted", "interrupted before the step started");
-      const mtime = sourceDateEpoch(request.env);
-      const inputs = [...request.inputs, bytesSource("params.json", request.params)];
       let stderr: ReturnType<typeof collectTail>;
       try {
-        // Three independent requests, overlapped: attach before start so no stderr is lost.
-        const [attached] = await Promise.all([
-          this.engine.attachStderr(id),
-          this.engine.putArchive(id, "/in", packFiles(inputs, mtime)),
-          this.engine.putArchive(id, "/code", packFiles([request.code], mtime)),
-        ]);
+        // Independent requests, overlapped: attach before start so no stderr is lost.
+        const [attached] = await Promise.all([this.engine.attachStderr(id), transport.fill(this.engine, id)]);
         attachedStream = attached;
         stderr = collectTail(attached);
         if (isAborted(signal)) throw new StepFailure("interrupted", "interrupted before the step started");
@@ -260,26 +358,24 @@ export class DockerStepExecutor implements StepExecutor {
         );
       }
 
-      let archive;
       try {
-        archive = await this.engine.getArchive(id, "/out/output");
+        return await transport.takeOutput(this.engine, id, {
+          outputFile: request.outputFile,
+          maxOutputBytes: request.maxOutputBytes,
+          signal,
+        });
       } catch (error) {
-        throw engineFailure(error, "engine", "reading /out/output failed");
+        if (error instanceof OutputRuleError || isAborted(signal)) throw error;
+        if (error instanceof EngineRequestError || isReplayError(error))
+          throw engineFailure(error, "engine", "reading /out/output failed");
+        throw new StepFailure("output", `reading /out/output failed: ${messageOf(error)}`);
       }
-      if (archive === null) throw new StepFailure("output", "the step exited 0 but wrote no /out/output");
-      return await extractOutput(archive, {
-        outputFile: request.outputFile,
-        maxOutputBytes: request.maxOutputBytes,
-        signal,
-      });
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
       // The attach connection is hijacked HTTP: the engine does not always close it for a
       // container that never ran, and an open socket would keep the process alive.
       attachedStream?.destroy();
-      // If the engine is gone this fails too; the reaper removes what is left on the next run.
-      await this.engine.removeContainer(id).catch(() => undefined);
     }
   }
 }

@@ -4,8 +4,8 @@
  * ReplayError("DOCKER_UNAVAILABLE"), and other refusals into EngineRequestError.
  */
 import { Readable, Transform, type TransformCallback } from "node:stream";
-// Type only: dockerode (with docker-modem and ssh2) costs ~260 ms to load, so it is loaded on
-// the first engine call, not by every command that merely could talk to the engine.
+// Type only: dockerode (with docker-modem and ssh2) costs ~100-260 ms to load, so it is loaded
+// when a command connects, not by every command that merely could talk to the engine.
 import type Docker from "dockerode";
 import { ReplayError, messageOf } from "../errors/index.js";
 import type { ContainerCreateBody } from "./container-spec.js";
@@ -114,10 +114,12 @@ const LOG_TAIL_LINES = 40;
 
 export function connectDockerEngine(options: DockerEngineOptions = {}): DockerEngine {
   const dockerHost = options.dockerHost ?? process.env.DOCKER_HOST;
-  let loading: Promise<Docker> | undefined;
+  // Loading starts now, not at the first call: a command connects when it knows it will need the
+  // engine, and the ~100 ms of loading then overlaps its registry work. An error waits for a call.
+  const loading = dockerodeFor(options.dockerHost);
+  loading.catch(() => undefined);
   const call = async <T>(where: string, work: (docker: Docker) => Promise<T>): Promise<T> => {
     try {
-      loading ??= dockerodeFor(options.dockerHost);
       return await work(await loading);
     } catch (error) {
       throw translate(error, where, dockerHost);

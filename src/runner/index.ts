@@ -24,6 +24,8 @@ export { OutputRuleError, extractOutput } from "./output-archive.js";
 export type { ExtractOptions, ExtractedOutput } from "./output-archive.js";
 export { LABEL, labelFilter, resourceLabels } from "./labels.js";
 export { reapStale, removeRunResources } from "./reaper.js";
+export { StagingRoot, reapStaleStaging } from "./staging-root.js";
+export type { BindMount, StepTransport } from "./step-transport.js";
 export type { ReapResult } from "./reaper.js";
 export { installInterruptCleanup } from "./interrupt-cleanup.js";
 export type { InterruptCleanupOptions } from "./interrupt-cleanup.js";

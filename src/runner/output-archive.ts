@@ -80,7 +80,10 @@ function checkEntry(header: tar.Header, maxOutputBytes: number): "top" | "file" 
  * Streams one entry to the output file, hashing and counting as it goes. A plain loop with
  * backpressure: a generator -> Transform -> WriteStream pipeline cost 40 % more time per GiB.
  */
-async function writeHashed(entry: AsyncIterable<Buffer>, options: ExtractOptions): Promise<ExtractedOutput> {
+export async function writeHashed(
+  entry: AsyncIterable<Buffer>,
+  options: ExtractOptions,
+): Promise<ExtractedOutput> {
   const limit = options.maxOutputBytes;
   const hash = createHash("sha256");
   let size = 0;

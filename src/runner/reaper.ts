@@ -27,9 +27,14 @@ export interface ReapOptions {
 export async function reapStale(engine: DockerEngine, options: ReapOptions = {}): Promise<ReapResult> {
   const alive = options.alive ?? pidAlive;
   const hostFilter = labelFilter(LABEL.host, hostLabelValue());
-  const containers = (await engine.listContainers([hostFilter, LABEL.pid])).filter((c) => isStale(c, alive));
+  // Both lists at once (one round trip); a stale container's anonymous volumes go with it.
+  const [listedContainers, listedVolumes] = await Promise.all([
+    engine.listContainers([hostFilter, LABEL.pid]),
+    engine.listVolumes([hostFilter, LABEL.pid]),
+  ]);
+  const containers = listedContainers.filter((c) => isStale(c, alive));
   await Promise.all(containers.map((c) => engine.removeContainer(c.id)));
-  const volumes = (await engine.listVolumes([hostFilter, LABEL.pid])).filter((v) => isStale(v, alive));
+  const volumes = listedVolumes.filter((v) => isStale(v, alive));
   // A volume still used by a live container refuses removal: that is not an error here.
   const removed = await Promise.all(
     volumes.map((v) =>

@@ -10,6 +10,8 @@ export interface PayloadSource {
   name: string;
   size: number;
   open(): Readable;
+  /** The host file behind it, when there is one: host mounts copy it in the kernel. */
+  file?: string | undefined;
 }
 
 export interface ContainerStepRequest {

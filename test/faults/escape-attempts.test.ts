@@ -67,7 +67,9 @@ const WRITES_CONTAINED = [
 ].join("\n");
 
 // Paths of the host that a mount exposes: the root of every mount backed by a disk, and
-// overlay's layer folders. Only Docker's own data folder may appear.
+// overlay's layer folders. Only Docker's own data folder may appear, and the three folders
+// replay-runner stages and bind-mounts (<REPLAY_HOME>/staging/<random>/s-<random>/{in,code,out}:
+// random names, so that a step learns neither the host's name nor a pid; docs/security.md).
 const PROC = `import os, re
 host = set()
 for line in open("/proc/self/mountinfo"):
@@ -79,7 +81,8 @@ for line in open("/proc/self/mountinfo"):
     for opt in options.split(","):
         if "=" in opt and opt.split("=", 1)[0] in ("lowerdir", "upperdir", "workdir"):
             host.update(opt.split("=", 1)[1].split(":"))
-outside = sorted(p for p in host if not p.startswith("/var/lib/docker/"))
+staged = re.compile(r"^/.+/staging/[0-9a-f]{16}/s-[A-Za-z0-9]{6}/(in|code|out)$")
+outside = sorted(staged.sub(r"<staging>/\\1", p) for p in host if not p.startswith("/var/lib/docker/"))
 pids = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
 lines = ["host paths outside /var/lib/docker: " + (", ".join(outside) or "none"),
          "pid 1: " + open("/proc/1/cmdline").read().replace("\\0", " ").strip(),
@@ -94,7 +97,7 @@ for secret in ["/proc/kcore", "/proc/1/root/../../../etc/shadow", "/proc/self/ro
 open("/out/output", "w").write("\\n".join(lines) + "\\n")
 `;
 const PROC_CONTAINED = [
-  "host paths outside /var/lib/docker: none",
+  "host paths outside /var/lib/docker: <staging>/code, <staging>/in, <staging>/out",
   "pid 1: python3 /code/main.py",
   "processes visible: 1",
   "/proc/1/root/etc/hostname: replay",
@@ -315,7 +318,7 @@ describe("escape attempts by a step, through rerun", () => {
     expect(await payloadOf("writes")).toBe(WRITES_CONTAINED);
   });
 
-  it("sees no host path through /proc: mountinfo shows only Docker's folders, pid 1 is the step", async () => {
+  it("sees no host path through /proc but Docker's folders and its own staged folders; pid 1 is the step", async () => {
     expect(await payloadOf("proc")).toBe(PROC_CONTAINED);
     expect(rowOf(manifest, "s-proc").ok).toBe(true);
   });

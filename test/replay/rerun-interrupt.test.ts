@@ -130,7 +130,7 @@ describe("interrupting a replay", () => {
       cwd: registry.dir,
     });
     expect(next.code).toBe(0);
-    expect(next.stderr).toContain("removed 1 container(s) and");
+    expect(next.stderr).toContain("removed 1 container(s), ");
     expect(containersLabelled(label)).toEqual([]);
     expect(volumesLabelled(label)).toEqual([]);
   });

@@ -1,8 +1,8 @@
 /** What the step sees, line by line against the contract ("Container steps"). */
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { contentHashOf } from "../../src/hashing/index.js";
 import { bytesSource } from "../../src/runner/index.js";
-import { CONTRACT_ENV, runPython, textOf } from "./step-fixture.js";
+import { CONTRACT_ENV, TRANSPORTS, executors, pythonRunner, textOf } from "./step-fixture.js";
 
 // The command runs before /out/output is opened: the listing must see an empty /out.
 const SHELL_PROBE = `import subprocess, sys
@@ -10,11 +10,16 @@ text = subprocess.run(["sh", "-c", sys.argv[1]], capture_output=True, text=True)
 open("/out/output", "w").write(text)
 `;
 
-async function shell(cmd: string): Promise<string> {
-  return textOf(await runPython(SHELL_PROBE, { command: ["python3", "/code/main.py", cmd] }));
-}
+describe.each(TRANSPORTS)("the sandbox a step sees, through %s", (transport) => {
+  const runPython = pythonRunner(transport);
+  const shell = async (cmd: string): Promise<string> =>
+    textOf(await runPython(SHELL_PROBE, { command: ["python3", "/code/main.py", cmd] }));
 
-describe("the sandbox a step sees", () => {
+  afterAll(() => {
+    // Host mounts fall back to archives when the engine refuses them: here it must not have.
+    expect(executors[transport].transport).toBe(transport);
+  });
+
   it("has exactly the contract's environment variables, user, host name and working directory", async () => {
     const env = await shell("env | sort");
     const expected = Object.entries({ ...CONTRACT_ENV, HOSTNAME: "replay", PWD: "/work" })

@@ -121,6 +121,7 @@ describe("the output archive parser", () => {
       const { result } = await runPython(
         'import subprocess\nsubprocess.run(["head", "-c", str(2**30), "/dev/zero"], stdout=open("/out/output", "wb"), check=True)\n',
         { maxOutputBytes: 2 ** 31, timeoutMs: 120_000 },
+        "archives",
       );
       expect(result).toMatchObject({ status: "succeeded", size: 2 ** 30 });
       if (result.status === "succeeded") {

@@ -1,9 +1,11 @@
 /** Every way a step can fail is reported as its own kind, and the engine is left clean. */
 import { afterAll, describe, expect, it } from "vitest";
 import { LABEL, labelFilter } from "../../src/runner/index.js";
-import { engine, runPython, textOf } from "./step-fixture.js";
+import { TRANSPORTS, engine, pythonRunner, textOf } from "./step-fixture.js";
 
-describe("step failures", () => {
+describe.each(TRANSPORTS)("step failures, through %s", (transport) => {
+  const runPython = pythonRunner(transport);
+
   afterAll(async () => {
     expect(await engine.listContainers([labelFilter(LABEL.run, `test-${process.pid}`)])).toEqual([]);
     expect(await engine.listVolumes([labelFilter(LABEL.run, `test-${process.pid}`)])).toEqual([]);

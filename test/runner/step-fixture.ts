@@ -2,9 +2,11 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { afterAll } from "vitest";
 import { BASE_IMAGE } from "../../src/images/index.js";
 import {
   DockerStepExecutor,
+  StagingRoot,
   bytesSource,
   connectDockerEngine,
   type ContainerStepRequest,
@@ -24,7 +26,18 @@ export const CONTRACT_ENV: Record<string, string> = {
 };
 
 export const engine = connectDockerEngine();
-export const executor = new DockerStepExecutor({ engine });
+
+/** The two ways files get in and out (src/runner/step-transport.ts); the sandbox must not differ. */
+export type Transport = "host-mounts" | "archives";
+export const TRANSPORTS: Transport[] = ["host-mounts", "archives"];
+
+const staging = new StagingRoot(path.join(os.tmpdir(), "rr-test-staging"));
+afterAll(() => staging.dispose());
+
+export const executors: Record<Transport, DockerStepExecutor> = {
+  "host-mounts": new DockerStepExecutor({ engine, staging }),
+  archives: new DockerStepExecutor({ engine }),
+};
 
 export interface StepRun {
   result: ContainerStepResult;
@@ -34,13 +47,17 @@ export interface StepRun {
 
 let counter = 0;
 
+type StepOverrides = Partial<ContainerStepRequest> & { inputs?: PayloadSource[] };
+
 export async function runPython(
   code: string,
-  overrides: Partial<ContainerStepRequest> & { inputs?: PayloadSource[] } = {},
+  overrides: StepOverrides = {},
+  transport: Transport = "host-mounts",
 ): Promise<StepRun> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "rr-step-"));
   const outputFile = path.join(dir, "output");
   try {
+    const executor = executors[transport];
     const result = await executor.runStep({
       stepId: `step-${process.pid}-${++counter}`,
       runId: `test-${process.pid}`,
@@ -56,6 +73,8 @@ export async function runPython(
       maxOutputBytes: 64 * 2 ** 20,
       ...overrides,
     });
+    // Containers are removed in the background; tests check the engine right after.
+    await executor.settled();
     // Big outputs are not read back: a test of bounded memory must not load them itself.
     const output =
       result.status === "succeeded" && result.size <= 16 * 2 ** 20 ? await readFile(outputFile) : null;
@@ -63,6 +82,13 @@ export async function runPython(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** runPython through one transport. */
+export function pythonRunner(
+  transport: Transport,
+): (code: string, overrides?: StepOverrides) => Promise<StepRun> {
+  return (code, overrides) => runPython(code, overrides, transport);
 }
 
 /** The output as text, failing the test with the step's reason when it did not succeed. */

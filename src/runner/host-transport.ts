@@ -1,0 +1,188 @@
+/**
+ * Files in and out through bind mounts of a host folder (see step-transport.ts), for an engine
+ * on this host. The view is the archive transport's: /in and /code hold 0444 files with the
+ * step's SOURCE_DATE_EPOCH as mtime (copies, never links: a shared inode's mtime would race
+ * between steps), and are mounted read-only; /out is an empty folder owned by the step's user.
+ *
+ * /out is bind-mounted only when this process is root: only root can always remove what a step
+ * leaves there (a subfolder the step made 0700 would defeat anyone else). Otherwise /out stays
+ * a volume and its output is read through the archive endpoint.
+ */
+import { createHash } from "node:crypto";
+import { constants, createWriteStream } from "node:fs";
+import {
+  chmod,
+  chown,
+  copyFile,
+  lstat,
+  mkdir,
+  open,
+  readlink,
+  rename,
+  rm,
+  stat,
+  utimes,
+} from "node:fs/promises";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { NO_OUTPUT } from "./archive-transport.js";
+import type { DockerEngine } from "./engine-port.js";
+import { OutputRuleError, extractOutput, writeHashed, type ExtractOptions } from "./output-archive.js";
+import type { StagingRoot } from "./staging-root.js";
+import type { BindMount, StepTransport } from "./step-transport.js";
+import type { PayloadSource } from "./types.js";
+
+/** The step's user and group (container-spec.ts STEP_USER). */
+const STEP_UID = 65534;
+const STEP_GID = 65534;
+
+export interface HostTransportOptions {
+  /** Bind-mount /out too (root only, see above). */
+  bindOut: boolean;
+  signal?: AbortSignal | undefined;
+}
+
+async function stageFile(dir: string, source: PayloadSource, mtime: number): Promise<void> {
+  const dest = path.join(dir, source.name);
+  if (source.file !== undefined) {
+    // copy_file_range: the kernel copies, no bytes pass through this process.
+    await copyFile(source.file, dest, constants.COPYFILE_EXCL);
+  } else {
+    await pipeline(source.open(), createWriteStream(dest, { flags: "wx" }));
+  }
+  const staged = await stat(dest);
+  if (staged.size !== source.size) {
+    throw new Error(
+      `${source.name} changed while it was staged: ${staged.size} bytes instead of ${source.size}`,
+    );
+  }
+  await chmod(dest, 0o444);
+  await utimes(dest, mtime, mtime);
+}
+
+async function stageFolder(dir: string, files: PayloadSource[], mtime: number): Promise<void> {
+  await mkdir(dir);
+  await chmod(dir, 0o755); // whatever the umask: the step (another user) must list it
+  await Promise.all(files.map((f) => stageFile(dir, f, mtime)));
+  await utimes(dir, mtime, mtime);
+}
+
+function kindOf(entry: Awaited<ReturnType<typeof lstat>>): string {
+  if (entry.isDirectory()) return "a directory";
+  if (entry.isFIFO()) return "a FIFO";
+  if (entry.isCharacterDevice() || entry.isBlockDevice()) return "a device";
+  if (entry.isSocket()) return "a socket";
+  return "not a regular file";
+}
+
+/**
+ * Takes /out/output from the host folder once the step has exited (no process of it is left to
+ * change it): a regular file within the limit is moved into place, made ours and read-only to
+ * others, and hashed; anything else is refused in the archive transport's words.
+ */
+async function takeOutputFile(
+  outDir: string,
+  options: ExtractOptions,
+): Promise<{ contentHash: string; size: number }> {
+  const source = path.join(outDir, "output");
+  let entry;
+  try {
+    entry = await lstat(source);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new OutputRuleError(NO_OUTPUT);
+    throw error;
+  }
+  if (entry.isSymbolicLink()) {
+    const target = await readlink(source).catch(() => "?");
+    throw new OutputRuleError(
+      `/out/output is a symbolic link to ${JSON.stringify(target)}, not a regular file`,
+    );
+  }
+  if (!entry.isFile()) throw new OutputRuleError(`/out/output is ${kindOf(entry)}, not a regular file`);
+  if (entry.size > options.maxOutputBytes) {
+    throw new OutputRuleError(
+      `/out/output is ${entry.size} bytes, over the limit of ${options.maxOutputBytes} bytes`,
+    );
+  }
+  let moved = true;
+  try {
+    await rename(source, options.outputFile);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
+    moved = false;
+  }
+  // O_NOFOLLOW and fstat on the open file: what is hashed is what was checked.
+  const handle = await open(
+    moved ? options.outputFile : source,
+    constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+  );
+  try {
+    const opened = await handle.stat();
+    if (!opened.isFile()) throw new OutputRuleError("/out/output is not a regular file");
+    if (!moved)
+      return await writeHashed(
+        handle.createReadStream({ highWaterMark: 1 << 20, autoClose: false }),
+        options,
+      );
+    await handle.chown(process.getuid?.() ?? opened.uid, process.getgid?.() ?? opened.gid);
+    await handle.chmod(0o644);
+    // One buffer, read again and again: memory stays flat however large the output.
+    const hash = createHash("sha256");
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    let size = 0;
+    for (;;) {
+      if (options.signal?.aborted === true) throw options.signal.reason;
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+      size += bytesRead;
+    }
+    return { contentHash: `sha256:${hash.digest("hex")}`, size };
+  } catch (error) {
+    if (moved) await rm(options.outputFile, { force: true });
+    throw error;
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function hostTransport(
+  root: StagingRoot,
+  inputs: PayloadSource[],
+  code: PayloadSource,
+  mtime: number,
+  options: HostTransportOptions,
+): Promise<StepTransport> {
+  const folder = await root.stepFolder();
+  const dispose = () => rm(folder, { recursive: true, force: true });
+  try {
+    const inDir = path.join(folder, "in");
+    const codeDir = path.join(folder, "code");
+    const outDir = path.join(folder, "out");
+    await Promise.all([stageFolder(inDir, inputs, mtime), stageFolder(codeDir, [code], mtime)]);
+    const binds: BindMount[] = [
+      { source: inDir, target: "/in", readOnly: true },
+      { source: codeDir, target: "/code", readOnly: true },
+    ];
+    if (options.bindOut) {
+      await mkdir(outDir);
+      await chown(outDir, STEP_UID, STEP_GID);
+      await chmod(outDir, 0o755);
+      binds.push({ source: outDir, target: "/out", readOnly: false });
+    }
+    return {
+      binds,
+      fill: () => Promise.resolve(),
+      async takeOutput(engine: DockerEngine, id: string, extract: ExtractOptions) {
+        if (options.bindOut) return takeOutputFile(outDir, extract);
+        const archive = await engine.getArchive(id, "/out/output");
+        if (archive === null) throw new OutputRuleError(NO_OUTPUT);
+        return extractOutput(archive, extract);
+      },
+      [Symbol.asyncDispose]: dispose,
+    };
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The host folder under which a process stages its steps' /in, /code and /out (host mounts,
+ * see host-transport.ts): `<base>/<random>/`, with `<base>/<random>.owner` saying which process
+ * on which host owns it. The folder's name is random on purpose: a step sees the path of its
+ * bind mounts in /proc/self/mountinfo, and should learn neither the host's name nor a pid.
+ * What a crashed process left is removed by `reapStaleStaging` (the next replay, `gc`).
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { pidAlive } from "../locks/index.js";
+
+const OWNER_SUFFIX = ".owner";
+
+export class StagingRoot {
+  readonly base: string;
+  private own: Promise<string> | undefined;
+
+  constructor(base: string) {
+    this.base = path.resolve(base);
+  }
+
+  /** A fresh, empty folder for one step (0700: no other host user can reach what it holds). */
+  async stepFolder(): Promise<string> {
+    this.own ??= this.create();
+    return mkdtemp(path.join(await this.own, "s-"));
+  }
+
+  private async create(): Promise<string> {
+    await mkdir(this.base, { recursive: true, mode: 0o700 });
+    const dir = path.join(this.base, randomBytes(8).toString("hex"));
+    // The owner file first: a folder is never left without one to say whose it is.
+    await writeFile(`${dir}${OWNER_SUFFIX}`, `${process.pid} ${os.hostname()}\n`, { flag: "wx" });
+    await mkdir(dir, { mode: 0o700 });
+    return dir;
+  }
+
+  /** Removes this process's folder (steps remove their own subfolders as they end). */
+  async dispose(): Promise<void> {
+    const own = this.own;
+    this.own = undefined;
+    if (own === undefined) return;
+    const dir = await own.catch(() => undefined);
+    if (dir === undefined) return;
+    await rm(dir, { recursive: true, force: true });
+    await rm(`${dir}${OWNER_SUFFIX}`, { force: true });
+  }
+}
+
+/**
+ * Removes the folders of processes of this host that are gone, and returns their paths.
+ * Another host's folders (REPLAY_HOME on shared storage) are never touched.
+ */
+export async function reapStaleStaging(
+  base: string,
+  alive: (pid: number) => boolean = pidAlive,
+): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(base);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+  const host = os.hostname();
+  const reaped: string[] = [];
+  for (const name of names.filter((n) => n.endsWith(OWNER_SUFFIX))) {
+    const ownerFile = path.join(base, name);
+    const [pidText = "", owner = ""] = (await readFile(ownerFile, "utf8").catch(() => "")).trim().split(" ");
+    const pid = Number(pidText);
+    if (owner !== host || pid === process.pid || alive(pid)) continue;
+    const dir = ownerFile.slice(0, -OWNER_SUFFIX.length);
+    await rm(dir, { recursive: true, force: true });
+    await rm(ownerFile, { force: true });
+    reaped.push(dir);
+  }
+  return reaped;
+}

@@ -1,0 +1,166 @@
+/** Host mounts: what is specific to them (the sandbox itself is checked for both transports). */
+import { spawnSync } from "node:child_process";
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { BASE_IMAGE } from "../../src/images/index.js";
+import {
+  DockerStepExecutor,
+  EngineRequestError,
+  StagingRoot,
+  bytesSource,
+  reapStaleStaging,
+  type DockerEngine,
+} from "../../src/runner/index.js";
+import { CONTRACT_ENV, engine } from "./step-fixture.js";
+
+const base = await mkdtemp(path.join(os.tmpdir(), "rr-host-mounts-"));
+afterAll(() => rm(base, { recursive: true, force: true }));
+
+let counter = 0;
+function request(code: string, outputFile: string, extra: { maxOutputBytes?: number } = {}) {
+  return {
+    stepId: `host-${++counter}`,
+    runId: `test-host-${process.pid}`,
+    image: BASE_IMAGE,
+    command: ["python3", "/code/main.py"],
+    inputs: [bytesSource("source", Buffer.from("payload\n"))],
+    params: Buffer.from("null"),
+    code: bytesSource("main.py", Buffer.from(code)),
+    env: CONTRACT_ENV,
+    timeoutMs: 120_000,
+    memoryBytes: 256 * 2 ** 20,
+    outputFile,
+    maxOutputBytes: extra.maxOutputBytes ?? 2 ** 31,
+  };
+}
+
+/** Folders of steps still under a staging root (the process folder itself stays until dispose). */
+async function stepFolders(root: StagingRoot): Promise<string[]> {
+  const found: string[] = [];
+  for (const name of await readdir(root.base).catch(() => [])) {
+    if (name.endsWith(".owner")) continue;
+    found.push(...(await readdir(path.join(root.base, name))));
+  }
+  return found;
+}
+
+describe("host mounts", () => {
+  it("moves a 1 GiB output into place and hashes it with bounded memory, leaving no staged folder", async () => {
+    const staging = new StagingRoot(path.join(base, "big"));
+    const executor = new DockerStepExecutor({ engine, staging });
+    const outputFile = path.join(base, "big-output");
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    try {
+      const result = await executor.runStep(
+        request(
+          'import subprocess\nsubprocess.run(["head", "-c", str(2**30), "/dev/zero"], stdout=open("/out/output", "wb"), check=True)\n',
+          outputFile,
+        ),
+      );
+      expect(result).toMatchObject({ status: "succeeded", size: 2 ** 30 });
+      if (result.status === "succeeded") {
+        expect(result.contentHash).toBe(
+          "sha256:49bc20df15e412a64472421e13fe86ff1c5165e18b2afccf160d4dc19fe68a14",
+        );
+      }
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(executor.transport).toBe("host-mounts");
+    expect(peak - before).toBeLessThan(64 * 2 ** 20);
+    // The step wrote it as 65534; it is now this process's, and nobody else may change it.
+    const info = await stat(outputFile);
+    expect([info.uid, info.size, info.mode & 0o777]).toEqual([process.getuid?.(), 2 ** 30, 0o644]);
+    await executor.settled();
+    expect(await stepFolders(staging)).toEqual([]);
+    await staging.dispose();
+    expect(await readdir(staging.base)).toEqual([]);
+  });
+
+  it("removes the staged folder when a step fails, whatever the step left in /out", async () => {
+    const staging = new StagingRoot(path.join(base, "failing"));
+    const executor = new DockerStepExecutor({ engine, staging });
+    const result = await executor.runStep(
+      request(
+        'import os\nos.makedirs("/out/a/b")\nopen("/out/a/b/f", "w").write("x")\nos.chmod("/out/a", 0)\nos.symlink("/etc/shadow", "/out/output")\n',
+        path.join(base, "failing-output"),
+      ),
+    );
+    expect(result).toMatchObject({
+      status: "failed",
+      failure: "output",
+      reason: '/out/output is a symbolic link to "/etc/shadow", not a regular file',
+    });
+    await executor.settled();
+    expect(await stepFolders(staging)).toEqual([]);
+    await staging.dispose();
+  });
+
+  it("refuses an output over the limit before moving it", async () => {
+    const staging = new StagingRoot(path.join(base, "limit"));
+    const executor = new DockerStepExecutor({ engine, staging });
+    const outputFile = path.join(base, "limit-output");
+    const result = await executor.runStep(
+      // The fsize limit is one byte over the output limit: the largest file the step can write.
+      request('open("/out/output", "wb").write(b"x" * 4097)\n', outputFile, { maxOutputBytes: 4096 }),
+    );
+    expect(result).toMatchObject({
+      status: "failed",
+      failure: "output",
+      reason: "/out/output is 4097 bytes, over the limit of 4096 bytes",
+    });
+    await expect(stat(outputFile)).rejects.toThrow(/ENOENT/);
+    await staging.dispose();
+  });
+
+  it("falls back to archives, once and for good, when the engine cannot see the staged folder", async () => {
+    let refused = 0;
+    const refusing: DockerEngine = {
+      ...engine,
+      createContainer: async (body) => {
+        if (body.HostConfig.Mounts.some((m) => m.Type === "bind")) {
+          refused++;
+          throw new EngineRequestError(
+            400,
+            'create container: invalid mount config for type "bind": bind source path does not exist: /nowhere',
+          );
+        }
+        return engine.createContainer(body);
+      },
+    };
+    const staging = new StagingRoot(path.join(base, "refused"));
+    const executor = new DockerStepExecutor({ engine: refusing, staging });
+    const outputFile = path.join(base, "refused-output");
+    const code = 'open("/out/output", "wb").write(open("/in/source", "rb").read())\n';
+    expect(await executor.runStep(request(code, outputFile))).toMatchObject({ status: "succeeded", size: 8 });
+    expect(await executor.runStep(request(code, outputFile + "2"))).toMatchObject({ status: "succeeded" });
+    expect([refused, executor.transport]).toEqual([1, "archives"]);
+    await executor.settled();
+    expect(await stepFolders(staging)).toEqual([]);
+    await staging.dispose();
+  });
+});
+
+describe("reapStaleStaging", () => {
+  it("removes the folders of dead processes of this host, and only those", async () => {
+    const root = path.join(base, "reap");
+    await mkdir(root);
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid;
+    const owners = {
+      dead: `${dead} ${os.hostname()}`,
+      live: `${process.ppid} ${os.hostname()}`,
+      elsewhere: `${dead} another-host`,
+    };
+    for (const [name, owner] of Object.entries(owners)) {
+      await writeFile(path.join(root, `${name}.owner`), `${owner}\n`);
+      await mkdir(path.join(root, name, "s-1", "in"), { recursive: true });
+    }
+    expect(await reapStaleStaging(root)).toEqual([path.join(root, "dead")]);
+    expect((await readdir(root)).sort()).toEqual(["elsewhere", "elsewhere.owner", "live", "live.owner"]);
+    expect(await reapStaleStaging(path.join(base, "no-such-folder"))).toEqual([]);
+  });
+});
