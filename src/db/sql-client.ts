@@ -4,6 +4,7 @@
  */
 import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
+import v8 from "node:v8";
 // Types only: each backend's library is loaded when that backend is opened (pg ~120 ms, PGlite
 // ~70 ms of start-up), so a command pays for one of them, and --help or --version for neither.
 import type { PGlite } from "@electric-sql/pglite";
@@ -192,6 +193,30 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
+/** Embedded buffer pool: a few times the working set of a command, far below PGlite's 128 MB. */
+const EMBEDDED_SHARED_BUFFERS = "16MB";
+
+/** 1000x V8's default (1,800,000): only code that stays hot for seconds reaches TurboFan. */
+const WASM_TIERING_BUDGET = 1_800_000_000;
+let tierUpLimited = false;
+
+/**
+ * PGlite's 9 MB of WebAssembly runs in V8's baseline compiler (Liftoff), and by default V8
+ * recompiles every function that gets warm with TurboFan on background threads. Postgres'
+ * start-up warms hundreds of them: on 2 vCPUs those jobs steal the CPU from the main thread,
+ * and Node waits for all of them before the process may exit (~100-250 ms per command).
+ * Raising the budget keeps short commands in Liftoff; a long `serve` still tiers up its
+ * hottest code. Must run before the module is instantiated; a flag given by the user wins.
+ */
+function limitWasmTierUp(): void {
+  if (tierUpLimited) return;
+  tierUpLimited = true;
+  // V8 flags can only come from the command line (Node refuses them in NODE_OPTIONS).
+  const given = process.execArgv.join(" ");
+  if (/wasm[-_](tiering[-_]budget|tier[-_]up|dynamic[-_]tiering)|liftoff/.test(given)) return;
+  v8.setFlagsFromString(`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`);
+}
+
 async function openEmbedded(dir: string, create: boolean): Promise<SqlClient> {
   const dataDir = path.resolve(dir);
   if (!(await exists(dataDir))) {
@@ -221,7 +246,12 @@ async function openEmbedded(dir: string, create: boolean): Promise<SqlClient> {
   let db: PGlite;
   try {
     const { PGlite: PGliteClass } = await import("@electric-sql/pglite");
-    db = await PGliteClass.create(dataDir);
+    limitWasmTierUp();
+    db = await PGliteClass.create(dataDir, {
+      // The registry is small and every page read is a cheap read() from the OS cache, while
+      // the 128 MB default costs ~60-90 ms to zero out at every start-up (Liftoff memset).
+      startParams: [...PGliteClass.defaultStartParams, "-c", `shared_buffers=${EMBEDDED_SHARED_BUFFERS}`],
+    });
   } catch (error) {
     await release();
     throw new ReplayError(
