@@ -1,7 +1,5 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { Transform, type TransformCallback } from "node:stream";
-import { pipeline } from "node:stream/promises";
 
 /** `sha256:` + 64 lowercase hex digits, the contract's content_hash. */
 export const CONTENT_HASH_RE = /^sha256:[0-9a-f]{64}$/;
@@ -50,25 +48,4 @@ export class HashingStream extends Transform {
       throw new Error("HashingStream: digest read before the end of the stream");
     return this.digestValue;
   }
-}
-
-export interface HashedFile {
-  contentHash: string;
-  size: number;
-}
-
-export async function hashFile(file: string): Promise<HashedFile> {
-  const hash = createHash("sha256");
-  let size = 0;
-  await pipeline(
-    createReadStream(file, { highWaterMark: 1 << 20 }),
-    async function* (source: AsyncIterable<Buffer>) {
-      for await (const chunk of source) {
-        hash.update(chunk);
-        size += chunk.length;
-      }
-      yield* [];
-    },
-  );
-  return { contentHash: `sha256:${hash.digest("hex")}`, size };
 }

@@ -2,12 +2,12 @@ export {
   CONTENT_HASH_RE,
   HashingStream,
   contentHashOf,
-  hashFile,
   isContentHash,
   sha256Hex,
   shortContentHash,
 } from "./content-hash.js";
-export type { HashedFile } from "./content-hash.js";
+export { hashFile, hashOpenFile } from "./hash-file.js";
+export type { HashedFile } from "./hash-file.js";
 export { canonicalJson } from "./canonical-json.js";
 export { envHashOf, inputHashOf } from "./recorded-hashes.js";
 export type { EnvironmentColumns, NamedInputHash } from "./recorded-hashes.js";

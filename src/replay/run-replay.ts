@@ -4,6 +4,7 @@
  * outputs of its upstream steps, and write the manifest.
  */
 import { randomBytes } from "node:crypto";
+import { stat } from "node:fs/promises";
 import os from "node:os";
 import pLimit from "p-limit";
 import type { BlobStore } from "../blobs/index.js";
@@ -127,15 +128,56 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
 
     const limit = pLimit(Math.max(1, jobs));
     const results = new Map<string, Promise<StepResult>>();
+    const byId = new Map(executed.map((cs) => [cs.step.id, cs]));
     for (const cs of executed) {
       const upstream = cs.upstreamStepIds.filter(willRun);
       results.set(
         cs.step.id,
         (async () => {
-          const parents = await Promise.all(upstream.flatMap((id) => results.get(id) ?? []));
-          return limit(() => replayStep(cs, parents));
+          const frozenParents = upstream.flatMap((id) => {
+            const parent = byId.get(id);
+            return parent !== undefined && handlerFor(parent.step.stepType)?.mode === "frozen"
+              ? [parent]
+              : [];
+          });
+          const others = upstream.filter((id) => !frozenParents.some((f) => f.step.id === id));
+          // A frozen parent (ingest) only checks that its blob hashes right: the step need not
+          // wait for that. It runs on the blob at once while the check reads it; its result is
+          // kept only if the check then says the blob is intact (see replayStep).
+          const provisional = frozenParents.length > 0 ? await provisionalPayloads(frozenParents) : undefined;
+          const parents = await Promise.all(
+            (provisional === undefined ? upstream : others).flatMap((id) => results.get(id) ?? []),
+          );
+          if (provisional !== undefined) {
+            const speculative = await limit(() => replayStep(cs, parents, provisional));
+            if (speculative !== "redo") return speculative;
+          }
+          const all = await Promise.all(upstream.flatMap((id) => results.get(id) ?? []));
+          const result = await limit(() => replayStep(cs, all));
+          if (result === "redo")
+            throw new Error("internal: a replay without provisional inputs asked to be redone");
+          return result;
         })(),
       );
+    }
+
+    /** The blob of each frozen parent's target, as it should be; undefined when one is not there. */
+    async function provisionalPayloads(
+      frozenParents: ChainStep[],
+    ): Promise<Map<string, Payload> | undefined> {
+      const map = new Map<string, Payload>();
+      for (const parent of frozenParents) {
+        const { id, contentHash } = parent.target;
+        if (!isContentHash(contentHash)) return undefined;
+        const file = blobs.pathFor(contentHash);
+        const size = await stat(file).then(
+          (s) => s.size,
+          () => undefined,
+        );
+        if (size === undefined) return undefined;
+        map.set(id, { file, contentHash, size, origin: "replayed" });
+      }
+      return map;
     }
 
     async function recordedPayload(artifactId: string, contentHash: string): Promise<Payload | string> {
@@ -146,7 +188,16 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
       return { file: blobs.pathFor(contentHash), contentHash, size: check.size, origin: "recorded" };
     }
 
-    async function replayStep(cs: ChainStep, parents: StepResult[]): Promise<StepResult> {
+    /**
+     * Replays one step. With `provisional` payloads (the blobs of frozen parents, not checked
+     * yet), the step runs on them and then waits for their checks: "redo" when one is not
+     * intact, so the caller replays it again on what the parents actually gave.
+     */
+    async function replayStep(
+      cs: ChainStep,
+      parents: StepResult[],
+      provisional?: Map<string, Payload>,
+    ): Promise<StepResult | "redo"> {
       const { step, target } = cs;
       const t0 = performance.now();
       const warnings: string[] = [];
@@ -201,8 +252,11 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
       const manifestInputs: ManifestInput[] = [];
       for (const input of cs.inputs) {
         const parent = parentByTarget.get(input.artifact.id);
+        const unchecked = provisional?.get(input.artifact.id);
         let payload: Payload | string;
-        if (parent?.replayed) {
+        if (unchecked !== undefined) {
+          payload = unchecked;
+        } else if (parent?.replayed) {
           payload = parent.replayed;
         } else {
           if (parent !== undefined) {
@@ -263,6 +317,14 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
           kind: "failed",
           reason: error instanceof ReplayError ? error.message : `internal error: ${messageOf(error)}`,
         };
+      }
+      if (provisional !== undefined) {
+        // The same checks the frozen parents run (VerifiedBlobs: each blob is hashed once).
+        const checks = await Promise.all([...provisional.values()].map((p) => blobs.check(p.contentHash)));
+        if (checks.some((c) => c.state !== "intact")) {
+          await removeQuietly(partial);
+          return "redo";
+        }
       }
       // Re-read: the signal may have fired while the handler ran.
       if (isAborted(signal) && outcome.kind !== "replayed") {

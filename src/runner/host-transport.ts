@@ -8,7 +8,6 @@
  * leaves there (a subfolder the step made 0700 would defeat anyone else). Otherwise /out stays
  * a volume and its output is read through the archive endpoint.
  */
-import { createHash } from "node:crypto";
 import { constants, createWriteStream } from "node:fs";
 import {
   chmod,
@@ -25,6 +24,7 @@ import {
 } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
+import { hashOpenFile } from "../hashing/index.js";
 import { NO_OUTPUT } from "./archive-transport.js";
 import type { DockerEngine } from "./engine-port.js";
 import { OutputRuleError, extractOutput, writeHashed, type ExtractOptions } from "./output-archive.js";
@@ -126,18 +126,7 @@ async function takeOutputFile(
       );
     await handle.chown(process.getuid?.() ?? opened.uid, process.getgid?.() ?? opened.gid);
     await handle.chmod(0o644);
-    // One buffer, read again and again: memory stays flat however large the output.
-    const hash = createHash("sha256");
-    const buffer = Buffer.allocUnsafe(1 << 20);
-    let size = 0;
-    for (;;) {
-      if (options.signal?.aborted === true) throw options.signal.reason;
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) break;
-      hash.update(buffer.subarray(0, bytesRead));
-      size += bytesRead;
-    }
-    return { contentHash: `sha256:${hash.digest("hex")}`, size };
+    return await hashOpenFile(handle, options.signal);
   } catch (error) {
     if (moved) await rm(options.outputFile, { force: true });
     throw error;

@@ -6,6 +6,7 @@ import { access, chmod, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BlobStore } from "../../src/blobs/index.js";
+import { contentHashOf } from "../../src/hashing/index.js";
 import type { Manifest } from "../../src/replay/index.js";
 import { RegistryFixture } from "../support/registry-fixture.js";
 import { runCli } from "../support/run-cli.js";
@@ -23,6 +24,12 @@ const JOIN = `open("/out/output", "w").write(open("/in/left").read() + open("/in
 `;
 const CLOCK = `import time
 open("/out/output", "w").write("line one\\nrun at %d\\nline three\\n" % time.time_ns())
+`;
+
+// 128 MiB: hashing it takes ~0.1 s, far longer than starting the step that reads it.
+const BIG = Buffer.alloc(128 * 2 ** 20, "big frozen input ");
+const SIZE = `import os
+open("/out/output", "w").write(str(os.path.getsize("/in/source")))
 `;
 
 async function readManifest(dir: string): Promise<Manifest> {
@@ -101,6 +108,17 @@ describe.each(BACKENDS)("rerun flags (%s)", (backend) => {
         target: "clocked",
         stepType: "transform",
         parameters: { code_hash: await f.blob(CLOCK) },
+      });
+      // A frozen input big enough that checking it takes a while: its consumer does not wait.
+      await f.artifact("big", BIG);
+      await f.step({ id: "s-big", target: "big", stepType: "ingest", inputHash: null });
+      await f.artifact("big-size", String(BIG.length));
+      await f.step({
+        id: "s-big-size",
+        source: "big",
+        target: "big-size",
+        stepType: "transform",
+        parameters: { code_hash: await f.blob(SIZE) },
       });
       // A frozen input whose blob is gone.
       await f.artifact("lost", "these bytes were lost", { storeBlob: false });
@@ -225,6 +243,53 @@ describe.each(BACKENDS)("rerun flags (%s)", (backend) => {
     ]);
     expect(rows[0]!.reason).toMatch(/^frozen input blob is missing: .*\/sha256\/[0-9a-f]{2}\/[0-9a-f]{64}$/);
     expect(rows[1]!.reason).toMatch(/^frozen input lost: blob sha256:[0-9a-f]{64} is missing/);
+  });
+
+  it("a step starts on its frozen input while the input's check still runs", async () => {
+    const out = path.join(registry.dir, "speculative");
+    expect((await cli(["rerun", "big-size", "--out", out])).code).toBe(0);
+    const [ingest, consumer] = (await readManifest(out)).steps;
+    expect([ingest?.step_id, ingest?.ok, consumer?.step_id, consumer?.ok]).toEqual([
+      "s-big",
+      true,
+      "s-big-size",
+      true,
+    ]);
+    expect(Date.parse(consumer!.started_at!)).toBeLessThan(Date.parse(ingest!.finished_at!));
+  });
+
+  it("without --strict, a step whose frozen input is corrupted runs on the bytes there are, and inherits the mismatch", async () => {
+    const hash = (
+      await registry.with((db) =>
+        db.query<{ content_hash: string }>("SELECT content_hash FROM artifacts WHERE id = 'raw'"),
+      )
+    )[0]!.content_hash;
+    const file = blobs.pathFor(hash);
+    await chmod(file, 0o644);
+    await writeFile(file, "a,b\n1,3\n");
+    const out = path.join(registry.dir, "corrupted");
+    try {
+      expect((await cli(["rerun", "ok-upper", "--out", out])).code).toBe(1);
+    } finally {
+      await writeFile(file, RAW);
+    }
+    const manifest = await readManifest(out);
+    const [ingest, upper] = manifest.steps;
+    const actual = contentHashOf("a,b\n1,3\n");
+    expect(ingest).toMatchObject({
+      step_id: "s-raw",
+      status: "mismatch",
+      reason: `frozen blob is corrupted: its bytes hash to ${actual}, the registry records ${hash}`,
+    });
+    expect(upper).toMatchObject({
+      step_id: "s-ok-upper",
+      status: "mismatch",
+      divergence: "inherited",
+      inputs: [{ name: "source", artifact_id: "raw", content_hash: actual, origin: "replayed" }],
+      output_hash_replayed: contentHashOf("A,B\n1,3\n"),
+    });
+    expect(await readFile(path.join(out, "artifacts", "ok-upper"), "utf8")).toBe("A,B\n1,3\n");
+    expect(manifest.first_divergence?.step_id).toBe("s-raw");
   });
 
   it("--strict aborts before anything runs, naming the artifact and its hash", async () => {
