@@ -4,6 +4,7 @@
  */
 import path from "node:path";
 import type { Settings } from "../config/index.js";
+import { messageOf } from "../errors/index.js";
 import { DockerImageResolver } from "../images/index.js";
 import type { ImageResolver } from "../images/types.js";
 import {
@@ -19,7 +20,10 @@ import type { StepExecutor } from "../runner/types.js";
 export interface ReplayServices extends AsyncDisposable {
   executor: StepExecutor;
   images: ImageResolver;
-  /** Checks that the engine answers (throws DOCKER_UNAVAILABLE with how to start it), and reaps what crashed runs left. */
+  /**
+   * Checks that the engine answers (throws DOCKER_UNAVAILABLE with how to start it), and starts
+   * removing what crashed runs left (disposal waits for it).
+   */
   preflight(): Promise<void>;
 }
 
@@ -42,6 +46,7 @@ export function createReplayServices(settings: Settings, options: ServiceOptions
   const staging = settings.hostMounts ? new StagingRoot(stagingBase(settings)) : undefined;
   const executor = new DockerStepExecutor({ engine, maxOutputBytes: settings.maxOutputBytes, staging });
   let used = false;
+  let reaping: Promise<void> = Promise.resolve();
   return Promise.resolve({
     executor,
     images: new DockerImageResolver({
@@ -53,19 +58,24 @@ export function createReplayServices(settings: Settings, options: ServiceOptions
     async preflight() {
       used = true;
       await engine.ping();
-      const [reaped, folders] = await Promise.all([
-        reapStale(engine),
-        reapStaleStaging(stagingBase(settings)),
-      ]);
-      if (reaped.containers.length + reaped.volumes.length + folders.length > 0) {
-        options.log(
-          `removed ${reaped.containers.length} container(s), ${reaped.volumes.length} volume(s) and ${folders.length} staging folder(s) left by runs that no longer exist`,
-        );
-      }
+      // What crashed runs left is removed beside the first steps, not before them.
+      reaping = Promise.all([reapStale(engine), reapStaleStaging(stagingBase(settings))]).then(
+        ([reaped, folders]) => {
+          if (reaped.containers.length + reaped.volumes.length + folders.length > 0) {
+            options.log(
+              `removed ${reaped.containers.length} container(s), ${reaped.volumes.length} volume(s) and ${folders.length} staging folder(s) left by runs that no longer exist`,
+            );
+          }
+        },
+        (error: unknown) => {
+          options.log(`could not remove what earlier runs left: ${messageOf(error)}`);
+        },
+      );
     },
     async [Symbol.asyncDispose]() {
       // Steps remove their own containers (in the background: wait for that); removing by label
       // is the safety net for an interrupted run.
+      await reaping;
       await executor.settled();
       if (used && options.signal?.aborted === true) await removeRunResources(engine, options.runId);
       await staging?.dispose();

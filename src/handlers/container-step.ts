@@ -9,14 +9,16 @@ import type { BlobStore } from "../blobs/index.js";
 import type { Environment, EnvironmentState } from "../chain/types.js";
 import { canonicalJson } from "../hashing/index.js";
 import type { ImageResolver, ResolvedImage } from "../images/types.js";
-import type {
-  ContainerStepRequest,
-  ContainerStepResult,
-  PayloadSource,
-  StepExecutor,
-} from "../runner/types.js";
+import type { ContainerStepResult, PayloadSource, PreparedStep, StepExecutor } from "../runner/types.js";
 import { parseContainerParameters, type ContainerParameters } from "./container-parameters.js";
-import type { HandlerContext, HandlerOutcome, ReplayInput, StepHandler } from "./handler.js";
+import type {
+  HandlerContext,
+  HandlerOutcome,
+  PrepareContext,
+  PreparedReplay,
+  ReplayInput,
+  StepHandler,
+} from "./handler.js";
 import { stepEnvironment } from "./step-environment.js";
 
 /** Outputs larger than this are refused while streaming (a disk filler must not fill the host). */
@@ -40,39 +42,80 @@ export function fileSource(name: string, file: string, size: number): PayloadSou
   return { name, size, file, open: () => createReadStream(file, { highWaterMark: 1 << 20 }) };
 }
 
+type InvocationDeps = { blobs: BlobStore; executor: StepExecutor; images: ImageResolver };
+
+/** A container step whose script is checked, image resolved and container created, inputs to come. */
+export interface PreparedInvocation {
+  run(inputs: ReplayInput[]): Promise<InvocationResult>;
+  /** The step will not run: remove what was prepared. */
+  discard(): void;
+}
+
+type Readiness =
+  { kind: "ready"; step: PreparedStep; image: ResolvedImage } | { kind: "refused"; reason: string };
+
+/**
+ * Starts everything of a container step that does not depend on its inputs (script check, image
+ * resolution or build, container creation), so that it overlaps the steps upstream.
+ */
+export function prepareContainerStep(
+  deps: InvocationDeps,
+  invocation: Omit<ContainerStepInvocation, "inputs">,
+): PreparedInvocation {
+  const ready = (async (): Promise<Readiness> => {
+    const { parameters } = invocation;
+    const code = await deps.blobs.check(parameters.codeHash);
+    if (code.state === "missing")
+      return { kind: "refused", reason: `code blob ${parameters.codeHash} is missing: ${code.path}` };
+    if (code.state === "corrupted") {
+      return {
+        kind: "refused",
+        reason: `code blob ${parameters.codeHash} is corrupted: its bytes hash to ${code.actualHash}`,
+      };
+    }
+    const image = await deps.images.resolve(invocation.environment, invocation.signal);
+    const step = deps.executor.prepareStep({
+      stepId: invocation.stepId,
+      runId: invocation.runId,
+      image: image.imageId,
+      command: parameters.command,
+      params: Buffer.from(canonicalJson(parameters.args), "utf8"),
+      code: fileSource(parameters.codeName, deps.blobs.pathFor(parameters.codeHash), code.size),
+      env: stepEnvironment(invocation.startedAt),
+      timeoutMs: Math.round(parameters.timeoutS * 1000),
+      memoryBytes: parameters.memoryMb * 1024 * 1024,
+      outputFile: invocation.outputFile,
+      maxOutputBytes: MAX_OUTPUT_BYTES,
+      signal: invocation.signal,
+    });
+    return { kind: "ready", step, image };
+  })();
+  ready.catch(() => undefined); // run() rethrows it (an image that cannot be built, ...)
+  return {
+    async run(inputs) {
+      const readiness = await ready;
+      if (readiness.kind === "refused") return readiness;
+      const result = await readiness.step.run(inputs.map((i) => fileSource(i.name, i.file, i.size)));
+      return { kind: "ran", result, image: readiness.image };
+    },
+    discard() {
+      ready.then(
+        (readiness) => {
+          if (readiness.kind === "ready") readiness.step.discard();
+        },
+        () => undefined,
+      );
+    },
+  };
+}
+
 /** Runs one container step exactly as the contract describes; shared by replay and record. */
-export async function invokeContainerStep(
-  deps: { blobs: BlobStore; executor: StepExecutor; images: ImageResolver },
+export function invokeContainerStep(
+  deps: InvocationDeps,
   invocation: ContainerStepInvocation,
 ): Promise<InvocationResult> {
-  const { parameters } = invocation;
-  const code = await deps.blobs.check(parameters.codeHash);
-  if (code.state === "missing")
-    return { kind: "refused", reason: `code blob ${parameters.codeHash} is missing: ${code.path}` };
-  if (code.state === "corrupted") {
-    return {
-      kind: "refused",
-      reason: `code blob ${parameters.codeHash} is corrupted: its bytes hash to ${code.actualHash}`,
-    };
-  }
-  const image = await deps.images.resolve(invocation.environment, invocation.signal);
-  const request: ContainerStepRequest = {
-    stepId: invocation.stepId,
-    runId: invocation.runId,
-    image: image.imageId,
-    command: parameters.command,
-    inputs: invocation.inputs.map((i) => fileSource(i.name, i.file, i.size)),
-    params: Buffer.from(canonicalJson(parameters.args), "utf8"),
-    code: fileSource(parameters.codeName, deps.blobs.pathFor(parameters.codeHash), code.size),
-    env: stepEnvironment(invocation.startedAt),
-    timeoutMs: Math.round(parameters.timeoutS * 1000),
-    memoryBytes: parameters.memoryMb * 1024 * 1024,
-    outputFile: invocation.outputFile,
-    maxOutputBytes: MAX_OUTPUT_BYTES,
-    signal: invocation.signal,
-  };
-  const result = await deps.executor.runStep(request);
-  return { kind: "ran", result, image };
+  const { inputs, ...rest } = invocation;
+  return prepareContainerStep(deps, rest).run(inputs);
 }
 
 function environmentProblem(state: EnvironmentState): string | undefined {
@@ -83,33 +126,35 @@ function environmentProblem(state: EnvironmentState): string | undefined {
   return undefined;
 }
 
-export function containerStepHandler(stepType: string): StepHandler {
+function unprepared(outcome: HandlerOutcome): PreparedReplay {
+  return { replay: () => Promise.resolve(outcome), discard: () => undefined };
+}
+
+function prepareReplay(context: PrepareContext): PreparedReplay {
+  const { step, environment } = context.chainStep;
+  const parsed = parseContainerParameters(step.parameters);
+  if (!parsed.ok) return unprepared({ kind: "failed", reason: parsed.reason });
+  const problem = environmentProblem(environment);
+  if (problem !== undefined) return unprepared({ kind: "failed", reason: problem });
+  if (environment.kind === "unpinned") {
+    context.warn(
+      "environment never pinned (env_hash is NULL): replayed in replay-base:bookworm with no packages",
+    );
+  }
+  if (step.startedAt === null)
+    context.warn("started_at is NULL: SOURCE_DATE_EPOCH was never pinned for this step");
+  const invocation = prepareContainerStep(context, {
+    stepId: step.id,
+    runId: context.runId,
+    parameters: parsed.value,
+    startedAt: step.startedAt,
+    environment: environment.kind === "pinned" ? environment.environment : null,
+    outputFile: context.outputFile,
+    signal: context.signal,
+  });
   return {
-    stepType,
-    mode: "container",
-    async replay(context: HandlerContext): Promise<HandlerOutcome> {
-      const { step, environment } = context.chainStep;
-      const parsed = parseContainerParameters(step.parameters);
-      if (!parsed.ok) return { kind: "failed", reason: parsed.reason };
-      const problem = environmentProblem(environment);
-      if (problem !== undefined) return { kind: "failed", reason: problem };
-      if (environment.kind === "unpinned") {
-        context.warn(
-          "environment never pinned (env_hash is NULL): replayed in replay-base:bookworm with no packages",
-        );
-      }
-      if (step.startedAt === null)
-        context.warn("started_at is NULL: SOURCE_DATE_EPOCH was never pinned for this step");
-      const invoked = await invokeContainerStep(context, {
-        stepId: step.id,
-        runId: context.runId,
-        parameters: parsed.value,
-        inputs: context.inputs,
-        startedAt: step.startedAt,
-        environment: environment.kind === "pinned" ? environment.environment : null,
-        outputFile: context.outputFile,
-        signal: context.signal,
-      });
+    async replay(inputs: ReplayInput[]): Promise<HandlerOutcome> {
+      const invoked = await invocation.run(inputs);
       if (invoked.kind === "refused") return { kind: "failed", reason: invoked.reason };
       const { result, image } = invoked;
       if (result.status === "failed") return { kind: "failed", reason: result.reason };
@@ -122,5 +167,17 @@ export function containerStepHandler(stepType: string): StepHandler {
         imageId: result.imageId,
       };
     },
+    discard: () => {
+      invocation.discard();
+    },
+  };
+}
+
+export function containerStepHandler(stepType: string): StepHandler {
+  return {
+    stepType,
+    mode: "container",
+    prepare: prepareReplay,
+    replay: (context: HandlerContext) => prepareReplay(context).replay(context.inputs),
   };
 }

@@ -44,8 +44,22 @@ export type HandlerOutcome =
 
 export type HandlerMode = "frozen" | "builtin" | "container" | "unreplayable";
 
+/** What a handler may start before the step's inputs exist (upstream steps still running). */
+export type PrepareContext = Omit<HandlerContext, "inputs">;
+
+/** A step prepared ahead; exactly one of replay() and discard() is called. */
+export interface PreparedReplay {
+  replay(inputs: ReplayInput[]): Promise<HandlerOutcome>;
+  discard(): void;
+}
+
 export interface StepHandler {
   readonly stepType: string;
   readonly mode: HandlerMode;
   replay(context: HandlerContext): Promise<HandlerOutcome>;
+  /**
+   * Optional: start what does not depend on the inputs (container steps: check the script,
+   * resolve the image, create the container) while upstream steps still run.
+   */
+  prepare?(context: PrepareContext): PreparedReplay;
 }

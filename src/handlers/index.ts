@@ -1,5 +1,13 @@
 export { handlerFor, isHandled } from "./handler-registry.js";
-export type { HandlerContext, HandlerMode, HandlerOutcome, ReplayInput, StepHandler } from "./handler.js";
+export type {
+  HandlerContext,
+  HandlerMode,
+  HandlerOutcome,
+  PrepareContext,
+  PreparedReplay,
+  ReplayInput,
+  StepHandler,
+} from "./handler.js";
 export { citationBytes } from "./cite.js";
 export { copyHashed } from "./copy-hashed.js";
 export {
@@ -9,6 +17,6 @@ export {
   plainFileName,
 } from "./container-parameters.js";
 export type { ContainerParameters, ParsedParameters } from "./container-parameters.js";
-export { MAX_OUTPUT_BYTES, fileSource, invokeContainerStep } from "./container-step.js";
-export type { ContainerStepInvocation, InvocationResult } from "./container-step.js";
+export { MAX_OUTPUT_BYTES, fileSource, invokeContainerStep, prepareContainerStep } from "./container-step.js";
+export type { ContainerStepInvocation, InvocationResult, PreparedInvocation } from "./container-step.js";
 export { SANDBOX_PATH, stepEnvironment } from "./step-environment.js";

@@ -11,7 +11,13 @@ import type { BlobStore } from "../blobs/index.js";
 import type { ChainStep } from "../chain/types.js";
 import type { SqlClient } from "../db/index.js";
 import { ReplayError, messageOf } from "../errors/index.js";
-import { handlerFor, type HandlerOutcome, type ReplayInput } from "../handlers/index.js";
+import {
+  handlerFor,
+  type HandlerOutcome,
+  type PreparedReplay,
+  type ReplayInput,
+  type StepHandler,
+} from "../handlers/index.js";
 import { inputHashOf, isContentHash } from "../hashing/index.js";
 import type { ImageResolver } from "../images/types.js";
 import type { StepExecutor } from "../runner/types.js";
@@ -128,35 +134,52 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
 
     const limit = pLimit(Math.max(1, jobs));
     const results = new Map<string, Promise<StepResult>>();
+    /** Resolved once a step holds a slot: it runs, or prepares while its parents finish. */
+    const begun = new Map<string, Promise<void>>();
     const byId = new Map(executed.map((cs) => [cs.step.id, cs]));
     for (const cs of executed) {
       const upstream = cs.upstreamStepIds.filter(willRun);
+      let markBegun = (): void => undefined;
+      begun.set(cs.step.id, new Promise<void>((resolve) => (markBegun = resolve)));
+      const inSlot = <T>(work: () => Promise<T>): Promise<T> =>
+        limit(() => {
+          markBegun();
+          return work();
+        });
+      const all = () => Promise.all(upstream.flatMap((id) => results.get(id) ?? []));
       results.set(
         cs.step.id,
         (async () => {
-          const frozenParents = upstream.flatMap((id) => {
-            const parent = byId.get(id);
-            return parent !== undefined && handlerFor(parent.step.stepType)?.mode === "frozen"
-              ? [parent]
-              : [];
-          });
-          const others = upstream.filter((id) => !frozenParents.some((f) => f.step.id === id));
-          // A frozen parent (ingest) only checks that its blob hashes right: the step need not
-          // wait for that. It runs on the blob at once while the check reads it; its result is
-          // kept only if the check then says the blob is intact (see replayStep).
-          const provisional = frozenParents.length > 0 ? await provisionalPayloads(frozenParents) : undefined;
-          const parents = await Promise.all(
-            (provisional === undefined ? upstream : others).flatMap((id) => results.get(id) ?? []),
-          );
-          if (provisional !== undefined) {
-            const speculative = await limit(() => replayStep(cs, parents, provisional));
-            if (speculative !== "redo") return speculative;
+          try {
+            const frozenParents = upstream.flatMap((id) => {
+              const parent = byId.get(id);
+              return parent !== undefined && handlerFor(parent.step.stepType)?.mode === "frozen"
+                ? [parent]
+                : [];
+            });
+            // A frozen parent (ingest) only checks that its blob hashes right: the step need not
+            // wait for that. It runs on the blob at once while the check reads it; its result is
+            // kept only if the check then says the blob is intact (see replayStep).
+            const provisional =
+              frozenParents.length > 0 ? await provisionalPayloads(frozenParents) : undefined;
+            const awaited =
+              provisional === undefined
+                ? upstream
+                : upstream.filter((id) => !frozenParents.some((f) => f.step.id === id));
+            // Pipelining: a step takes a slot as soon as each parent holds one, and prepares its
+            // container there (image, script, create) while the parents finish.
+            await Promise.all(awaited.flatMap((id) => begun.get(id) ?? []));
+            const parents = Promise.all(awaited.flatMap((id) => results.get(id) ?? []));
+            parents.catch(() => undefined); // awaited in replayStep; may settle before that
+            const first = await inSlot(() => replayStep(cs, parents, provisional));
+            if (first !== "redo") return first;
+            const second = await limit(async () => replayStep(cs, Promise.resolve(await all())));
+            if (second === "redo")
+              throw new Error("internal: a replay without provisional inputs asked to be redone");
+            return second;
+          } finally {
+            markBegun();
           }
-          const all = await Promise.all(upstream.flatMap((id) => results.get(id) ?? []));
-          const result = await limit(() => replayStep(cs, all));
-          if (result === "redo")
-            throw new Error("internal: a replay without provisional inputs asked to be redone");
-          return result;
         })(),
       );
     }
@@ -189,18 +212,61 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
     }
 
     /**
-     * Replays one step. With `provisional` payloads (the blobs of frozen parents, not checked
-     * yet), the step runs on them and then waits for their checks: "redo" when one is not
-     * intact, so the caller replays it again on what the parents actually gave.
+     * Replays one step. Its handler prepares what it can at once (a container step creates its
+     * container); then the step waits for its parents. With `provisional` payloads (the blobs
+     * of frozen parents, not checked yet), the step runs on them and then waits for their
+     * checks: "redo" when one is not intact, so the caller replays it again on what the parents
+     * actually gave.
      */
     async function replayStep(
       cs: ChainStep,
-      parents: StepResult[],
+      parentsReady: Promise<StepResult[]>,
       provisional?: Map<string, Payload>,
     ): Promise<StepResult | "redo"> {
+      const handler = handlerFor(cs.step.stepType);
+      const warnings: string[] = [];
+      const partial = out.partialPath(cs.step.id);
+      const prepared =
+        handler?.prepare !== undefined && !isAborted(signal)
+          ? handler.prepare({
+              chainStep: cs,
+              outputFile: partial,
+              blobs,
+              executor: deps.executor,
+              images: deps.images,
+              runId: replayId,
+              signal,
+              warn: (m) => warnings.push(m),
+            })
+          : undefined;
+      const use = { prepared, used: false };
+      try {
+        return await replayReadyStep(cs, await parentsReady, {
+          provisional,
+          handler,
+          warnings,
+          partial,
+          use,
+        });
+      } finally {
+        if (!use.used) prepared?.discard();
+      }
+    }
+
+    async function replayReadyStep(
+      cs: ChainStep,
+      parents: StepResult[],
+      context: {
+        provisional: Map<string, Payload> | undefined;
+        handler: StepHandler | undefined;
+        warnings: string[];
+        partial: string;
+        use: { prepared: PreparedReplay | undefined; used: boolean };
+      },
+    ): Promise<StepResult | "redo"> {
+      const { provisional, handler, warnings, partial, use } = context;
       const { step, target } = cs;
       const t0 = performance.now();
-      const warnings: string[] = [];
       const row: ManifestStep = {
         step_id: step.id,
         step_type: step.stepType,
@@ -290,27 +356,30 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
         cs.multiInput,
       );
 
-      const handler = handlerFor(step.stepType);
       if (handler === undefined) {
         row.status = "unreplayable";
         row.reason = `step type "${step.stepType}" has no known semantics: replay-runner has no handler for it`;
         return finish(null);
       }
 
-      const partial = out.partialPath(step.id);
       let outcome: HandlerOutcome;
       try {
-        outcome = await handler.replay({
-          chainStep: cs,
-          inputs,
-          outputFile: partial,
-          blobs,
-          executor: deps.executor,
-          images: deps.images,
-          runId: replayId,
-          signal,
-          warn: (m) => warnings.push(m),
-        });
+        if (use.prepared !== undefined) {
+          use.used = true;
+          outcome = await use.prepared.replay(inputs);
+        } else {
+          outcome = await handler.replay({
+            chainStep: cs,
+            inputs,
+            outputFile: partial,
+            blobs,
+            executor: deps.executor,
+            images: deps.images,
+            runId: replayId,
+            signal,
+            warn: (m) => warnings.push(m),
+          });
+        }
       } catch (error) {
         await removeQuietly(partial);
         outcome = {

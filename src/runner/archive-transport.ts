@@ -10,15 +10,12 @@ import type { PayloadSource } from "./types.js";
 
 export const NO_OUTPUT = "the step exited 0 but wrote no /out/output";
 
-export function archiveTransport(inputs: PayloadSource[], code: PayloadSource, mtime: number): StepTransport {
+export function archiveTransport(code: PayloadSource, mtime: number): StepTransport {
   return {
     binds: [],
-    async fill(engine: DockerEngine, id: string) {
-      await Promise.all([
-        engine.putArchive(id, "/in", packFiles(inputs, mtime)),
-        engine.putArchive(id, "/code", packFiles([code], mtime)),
-      ]);
-    },
+    prepare: (engine: DockerEngine, id: string) => engine.putArchive(id, "/code", packFiles([code], mtime)),
+    fill: (engine: DockerEngine, id: string, inputs: PayloadSource[]) =>
+      engine.putArchive(id, "/in", packFiles(inputs, mtime)),
     async takeOutput(engine: DockerEngine, id: string, options: ExtractOptions) {
       const archive = await engine.getArchive(id, "/out/output");
       if (archive === null) throw new OutputRuleError(NO_OUTPUT);

@@ -1,28 +1,33 @@
 /**
- * Runs one container step in the engine: create (hardened, see container-spec.ts), attach
- * stderr and put /in and /code at once, start, wait, read /out/output, remove. No polling:
- * the engine's wait answers when the step ends; an inspect happens only after a non-zero exit
- * (to tell the OOM killer from a failing script).
+ * The Docker step executor: one hardened container per step (step-container.ts), its files
+ * through host mounts or archives (step-transport.ts). A step can be prepared (container
+ * created, script in) while its upstream steps still run, then run once its inputs exist.
+ * Containers and staged folders are removed in the background once a step's result is known;
+ * `settled()` waits for that.
  */
 import { performance } from "node:perf_hooks";
-import { isReplayError, messageOf } from "../errors/index.js";
-import { containerSpec } from "./container-spec.js";
-import { EngineRequestError, type DockerEngine } from "./engine-port.js";
+import { messageOf } from "../errors/index.js";
 import { archiveTransport } from "./archive-transport.js";
+import type { DockerEngine } from "./engine-port.js";
 import { hostTransport } from "./host-transport.js";
 import { bytesSource, isPlainFileName } from "./input-archive.js";
-import { resourceLabels } from "./labels.js";
-import { OutputRuleError } from "./output-archive.js";
 import type { StagingRoot } from "./staging-root.js";
-import { collectTail } from "./stderr-tail.js";
+import {
+  HostMountsRefused,
+  isAborted,
+  prepareContainer,
+  runContainer,
+  type CreatedContainer,
+} from "./step-container.js";
+import { StepFailure, failedResult } from "./step-failure.js";
 import type { StepTransport } from "./step-transport.js";
-import type { Readable } from "node:stream";
 import type {
   ContainerStepRequest,
   ContainerStepResult,
   PayloadSource,
+  PreparedStep,
+  PreparedStepRequest,
   StepExecutor,
-  StepFailureKind,
 } from "./types.js";
 
 export interface DockerStepExecutorOptions {
@@ -40,87 +45,39 @@ export interface DockerStepExecutorOptions {
   bindOut?: boolean | undefined;
 }
 
-/** The engine could not mount the staged folder (it runs elsewhere): use archives instead. */
-class HostMountsRefused extends Error {}
-
-/** How engines word a bind mount whose source they cannot see (dockerd, Docker Desktop). */
-const BIND_REFUSED = /bind source path does not exist|mounts denied|invalid mount config for type "bind"/i;
-
-/** How long to wait, after exit, for the last bytes of stderr to arrive. */
-const STDERR_DRAIN_MS = 2_000;
-/** Exit status of a process killed by SIGXFSZ (a file grew past the `fsize` limit). */
-const EXIT_SIGXFSZ = 128 + 25;
-
-class StepFailure extends Error {
-  constructor(
-    readonly failure: StepFailureKind,
-    readonly reason: string,
-    readonly exitCode?: number,
-  ) {
-    super(reason);
-  }
-}
-
-/** What a failing engine call means for the step: the engine went away, or it refused. */
-/** The words every engine failure during a step starts with; the engine's own text follows. */
-export const ENGINE_FAILED_DURING_STEP = "the Docker engine failed during the step";
-
-function engineFailure(error: unknown, during: StepFailureKind, what: string): StepFailure {
-  if (error instanceof StepFailure) return error;
-  // A stopping or restarting engine answers with whatever state it is in (a closed database, an
-  // overlay mount it cannot make, a refused socket): say what happened in our words, once here,
-  // and keep the engine's text as the detail.
-  const prefix = during === "engine" ? `${ENGINE_FAILED_DURING_STEP}: ` : "";
-  if (isReplayError(error) && error.code === "DOCKER_UNAVAILABLE") {
-    return new StepFailure("engine", `${ENGINE_FAILED_DURING_STEP}: ${error.message}`);
-  }
-  if (error instanceof EngineRequestError)
-    return new StepFailure(during, `${prefix}${what}: ${error.message}`);
-  return new StepFailure(during, `${prefix}${what}: ${messageOf(error)}`);
-}
-
-/** The contract's rules for names under /in and /code. */
-export function checkRequestNames(request: ContainerStepRequest): string | undefined {
+/** The contract's rules for names under /in. */
+function inputNameProblem(inputs: PayloadSource[]): string | undefined {
   const seen = new Set<string>();
-  for (const input of request.inputs) {
+  for (const input of inputs) {
     if (!isPlainFileName(input.name) || input.name === "params.json") {
       return `input name ${JSON.stringify(input.name)} is not a plain file name (or is params.json)`;
     }
     if (seen.has(input.name)) return `input name ${JSON.stringify(input.name)} appears twice`;
     seen.add(input.name);
   }
-  if (!isPlainFileName(request.code.name))
-    return `code name ${JSON.stringify(request.code.name)} is not a plain file name`;
   return undefined;
 }
 
-/** Read through a function: the flag changes under our feet, narrowing must not assume it. */
-function isAborted(signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true;
+function codeNameProblem(code: PayloadSource): string | undefined {
+  return isPlainFileName(code.name)
+    ? undefined
+    : `code name ${JSON.stringify(code.name)} is not a plain file name`;
 }
 
-/**
- * The last line the step wrote to stderr, for the reason: "exited with status 1" alone does not
- * say that Python's write failed with EFBIG at the fsize limit, or that mknod was refused.
- * The line is the step's own text (hostile): one line, control characters dropped, bounded.
- */
-export function lastLineOf(tail: string): string {
-  const line = tail
-    .split("\n")
-    .map((l) =>
-      Array.from(l, (c) => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f ? "" : c))
-        .join("")
-        .trim(),
-    )
-    .filter((l) => l !== "")
-    .at(-1);
-  if (line === undefined) return "";
-  return `: ${line.length > 200 ? `${line.slice(0, 200)}…` : line}`;
+/** The contract's rules for names under /in and /code. */
+export function checkRequestNames(request: ContainerStepRequest): string | undefined {
+  return inputNameProblem(request.inputs) ?? codeNameProblem(request.code);
 }
 
 function sourceDateEpoch(env: Record<string, string>): number {
   const value = Number(env.SOURCE_DATE_EPOCH);
   return Number.isSafeInteger(value) && value >= 0 ? value : 0;
+}
+
+/** What one step holds in the engine and on the host, whichever half it got to. */
+interface StepResources {
+  transport?: StepTransport | undefined;
+  container?: CreatedContainer | undefined;
 }
 
 export class DockerStepExecutor implements StepExecutor, AsyncDisposable {
@@ -144,98 +101,67 @@ export class DockerStepExecutor implements StepExecutor, AsyncDisposable {
     return this.staging === undefined ? "archives" : "host-mounts";
   }
 
-  async runStep(original: ContainerStepRequest): Promise<ContainerStepResult> {
+  runStep(request: ContainerStepRequest): Promise<ContainerStepResult> {
+    const { inputs, ...prepared } = request;
+    return this.prepareStep(prepared).run(inputs);
+  }
+
+  prepareStep(original: PreparedStepRequest): PreparedStep {
     const request =
       this.maxOutputBytes === undefined || this.maxOutputBytes >= original.maxOutputBytes
         ? original
         : { ...original, maxOutputBytes: this.maxOutputBytes };
-    const started = performance.now();
-    const durationMs = (): number => Math.round(performance.now() - started);
-    let stderrTail: string | undefined;
-    try {
-      let outcome;
-      try {
-        outcome = await this.execute(request, (tail) => (stderrTail = tail));
-      } catch (error) {
-        if (!(error instanceof HostMountsRefused)) throw error;
-        this.staging = undefined;
-        outcome = await this.execute(request, (tail) => (stderrTail = tail));
-      }
-      return {
-        status: "succeeded",
-        ...outcome,
-        durationMs: durationMs(),
-        imageId: request.image,
-        stderrTail: stderrTail ?? "",
-      };
-    } catch (error) {
-      const failure =
-        request.signal?.aborted === true && !(error instanceof StepFailure && error.failure === "engine")
-          ? new StepFailure("interrupted", "the replay was interrupted; the step's container was removed")
-          : error instanceof StepFailure
-            ? error
-            : error instanceof OutputRuleError
-              ? new StepFailure("output", error.reason)
-              : engineFailure(error, "engine", "unexpected error");
-      return {
-        status: "failed",
-        failure: failure.failure,
-        reason: failure.reason,
-        exitCode: failure.exitCode,
-        stderrTail,
-        durationMs: durationMs(),
-        imageId: request.image,
-      };
-    }
-  }
-
-  private async transportFor(
-    inputs: PayloadSource[],
-    code: PayloadSource,
-    mtime: number,
-    signal: AbortSignal | undefined,
-  ): Promise<StepTransport> {
-    if (this.staging === undefined) return archiveTransport(inputs, code, mtime);
-    try {
-      return await hostTransport(this.staging, inputs, code, mtime, { bindOut: this.bindOut, signal });
-    } catch (error) {
-      throw new StepFailure("start", `staging the step's files on the host failed: ${messageOf(error)}`);
-    }
-  }
-
-  private async execute(
-    request: ContainerStepRequest,
-    setTail: (tail: string) => void,
-  ): Promise<{ contentHash: string; size: number }> {
-    const badName = checkRequestNames(request);
-    if (badName !== undefined) throw new StepFailure("start", badName);
-    const signal = request.signal;
-    if (isAborted(signal)) throw new StepFailure("interrupted", "interrupted before the step started");
-
-    const mtime = sourceDateEpoch(request.env);
-    const inputs = [...request.inputs, bytesSource("params.json", request.params)];
-    const transport = await this.transportFor(inputs, request.code, mtime, signal);
-    let containerId: string | undefined;
-    try {
-      return await this.executeWith(transport, request, setTail, (id) => (containerId = id));
-    } finally {
-      this.release(containerId, transport);
-    }
-  }
-
-  /**
-   * Removes the step's container, then the folder it mounted, while the next step already
-   * runs: the result is known, only the clean-up is left (a few ms to tens of ms per step).
-   * `settled()` (and disposal) waits for it.
-   */
-  private release(containerId: string | undefined, transport: StepTransport): void {
-    const cleanup = (async () => {
-      // If the engine is gone this fails too; the reaper removes what is left on the next run.
-      if (containerId !== undefined) await this.engine.removeContainer(containerId).catch(() => undefined);
-      await Promise.resolve(transport[Symbol.asyncDispose]()).catch(() => undefined);
-    })();
-    this.cleanups.add(cleanup);
-    void cleanup.finally(() => this.cleanups.delete(cleanup));
+    const held: StepResources = {};
+    const preparing = this.prepare(request, held);
+    preparing.catch(() => undefined); // run() reports it
+    let done = false;
+    const release = () => {
+      this.release(preparing, held);
+    };
+    return {
+      run: async (inputs: PayloadSource[]): Promise<ContainerStepResult> => {
+        if (done) throw new Error("internal: a prepared step ran twice");
+        done = true;
+        const started = performance.now();
+        const durationMs = (): number => Math.round(performance.now() - started);
+        let stderrTail: string | undefined;
+        try {
+          const badName = inputNameProblem(inputs);
+          if (badName !== undefined) throw new StepFailure("start", badName);
+          await preparing;
+          if (held.container === undefined) throw new StepFailure("start", "the container was not created");
+          const all = [...inputs, bytesSource("params.json", request.params)];
+          const outcome = await runContainer(
+            this.engine,
+            held.container,
+            request,
+            all,
+            (tail) => (stderrTail = tail),
+          );
+          return {
+            status: "succeeded",
+            ...outcome,
+            durationMs: durationMs(),
+            imageId: request.image,
+            stderrTail: stderrTail ?? "",
+          };
+        } catch (error) {
+          return failedResult(error, {
+            aborted: isAborted(request.signal),
+            stderrTail,
+            durationMs: durationMs(),
+            imageId: request.image,
+          });
+        } finally {
+          release();
+        }
+      },
+      discard: () => {
+        if (done) return;
+        done = true;
+        release();
+      },
+    };
   }
 
   /** Resolves once every finished step's container and folder are removed. */
@@ -247,135 +173,55 @@ export class DockerStepExecutor implements StepExecutor, AsyncDisposable {
     await this.settled();
   }
 
-  private async executeWith(
-    transport: StepTransport,
-    request: ContainerStepRequest,
-    setTail: (tail: string) => void,
-    created: (id: string) => void,
-  ): Promise<{ contentHash: string; size: number }> {
-    const signal = request.signal;
-    const labels = resourceLabels({ runId: request.runId, stepId: request.stepId });
-    const body = containerSpec({
-      image: request.image,
-      command: request.command,
-      env: request.env,
-      memoryBytes: request.memoryBytes,
-      maxOutputBytes: request.maxOutputBytes,
-      labels,
-      cpus: this.cpus,
-      binds: transport.binds,
-    });
-    let id: string;
-    try {
-      id = await this.engine.createContainer(body);
-    } catch (error) {
-      if (
-        transport.binds.length > 0 &&
-        error instanceof EngineRequestError &&
-        BIND_REFUSED.test(error.message)
-      )
-        throw new HostMountsRefused(error.message);
-      throw engineFailure(error, "start", "the container could not be created");
-    }
-    created(id);
-
-    // From here on the container exists: every path out removes it (and its volumes).
-    let killed: "timeout" | "interrupted" | undefined;
-    const kill = (why: "timeout" | "interrupted"): void => {
-      killed ??= why;
-      this.engine.killContainer(id).catch(() => undefined);
-    };
-    const onAbort = (): void => {
-      kill("interrupted");
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    let attachedStream: Readable | undefined;
-    try {
-      if (isAborted(signal)) throw new StepFailure("interrupted", "interrupted before the step started");
-      let stderr: ReturnType<typeof collectTail>;
+  private async prepare(request: PreparedStepRequest, held: StepResources): Promise<void> {
+    const badName = codeNameProblem(request.code);
+    if (badName !== undefined) throw new StepFailure("start", badName);
+    if (isAborted(request.signal))
+      throw new StepFailure("interrupted", "interrupted before the step started");
+    const mtime = sourceDateEpoch(request.env);
+    for (;;) {
+      held.transport = await this.transportFor(request.code, mtime);
       try {
-        // Independent requests, overlapped: attach before start so no stderr is lost.
-        const [attached] = await Promise.all([this.engine.attachStderr(id), transport.fill(this.engine, id)]);
-        attachedStream = attached;
-        stderr = collectTail(attached);
-        if (isAborted(signal)) throw new StepFailure("interrupted", "interrupted before the step started");
-        await this.engine.startContainer(id);
-      } catch (error) {
-        if (error instanceof StepFailure) throw error;
-        throw engineFailure(error, "start", "the container could not be started");
-      }
-      // An abort that arrived while the container was created but not running killed nothing.
-      if (killed !== undefined) kill(killed);
-
-      timer = setTimeout(() => {
-        kill("timeout");
-      }, request.timeoutMs);
-      let exitCode: number;
-      try {
-        exitCode = await this.engine.waitContainer(id);
-      } catch (error) {
-        throw engineFailure(error, "engine", "waiting for the step failed");
-      }
-      clearTimeout(timer);
-      await Promise.race([
-        stderr.done,
-        new Promise((resolve) => setTimeout(resolve, STDERR_DRAIN_MS).unref()),
-      ]);
-      const tail = stderr.tail.text();
-      setTail(tail);
-
-      if (killed === "interrupted")
-        throw new StepFailure("interrupted", "the replay was interrupted; the step was killed");
-      if (killed === "timeout") {
-        throw new StepFailure(
-          "timeout",
-          `the step ran longer than its limit of ${request.timeoutMs / 1000} s and was killed`,
-        );
-      }
-      if (exitCode !== 0) {
-        let oom = false;
-        try {
-          oom = await this.engine.wasOomKilled(id);
-        } catch (error) {
-          throw engineFailure(error, "engine", "inspecting the stopped step failed");
-        }
-        if (oom) {
-          throw new StepFailure(
-            "oom",
-            `the step ran out of memory (limit ${Math.round(request.memoryBytes / 2 ** 20)} MiB, no swap) and was killed`,
-            exitCode,
-          );
-        }
-        const why =
-          exitCode === EXIT_SIGXFSZ
-            ? ` (SIGXFSZ: a file grew past the output size limit of ${request.maxOutputBytes} bytes)`
-            : "";
-        throw new StepFailure(
-          "exit",
-          `the step exited with status ${exitCode}${why}${lastLineOf(tail)}`,
-          exitCode,
-        );
-      }
-
-      try {
-        return await transport.takeOutput(this.engine, id, {
-          outputFile: request.outputFile,
-          maxOutputBytes: request.maxOutputBytes,
-          signal,
+        await prepareContainer(this.engine, held.transport, { ...request, cpus: this.cpus }, (container) => {
+          held.container = container;
         });
+        return;
       } catch (error) {
-        if (error instanceof OutputRuleError || isAborted(signal)) throw error;
-        if (error instanceof EngineRequestError || isReplayError(error))
-          throw engineFailure(error, "engine", "reading /out/output failed");
-        throw new StepFailure("output", `reading /out/output failed: ${messageOf(error)}`);
+        if (!(error instanceof HostMountsRefused)) throw error;
+        // Nothing was created; from now on this executor uses archives.
+        await held.transport[Symbol.asyncDispose]();
+        held.transport = undefined;
+        this.staging = undefined;
       }
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  private async transportFor(code: PayloadSource, mtime: number): Promise<StepTransport> {
+    if (this.staging === undefined) return archiveTransport(code, mtime);
+    try {
+      return await hostTransport(this.staging, code, mtime, { bindOut: this.bindOut });
+    } catch (error) {
+      throw new StepFailure("start", `staging the step's files on the host failed: ${messageOf(error)}`);
+    }
+  }
+
+  /**
+   * Removes the step's container, then the folder it mounted, while the next step already
+   * runs: the result is known, only the clean-up is left (a few ms to tens of ms per step).
+   */
+  private release(preparing: Promise<void>, held: StepResources): void {
+    const cleanup = (async () => {
+      await preparing.catch(() => undefined);
+      const { container, transport } = held;
       // The attach connection is hijacked HTTP: the engine does not always close it for a
       // container that never ran, and an open socket would keep the process alive.
-      attachedStream?.destroy();
-    }
+      container?.attached?.destroy();
+      // If the engine is gone this fails too; the reaper removes what is left on the next run.
+      if (container !== undefined) await this.engine.removeContainer(container.id).catch(() => undefined);
+      if (transport !== undefined)
+        await Promise.resolve(transport[Symbol.asyncDispose]()).catch(() => undefined);
+    })();
+    this.cleanups.add(cleanup);
+    void cleanup.finally(() => this.cleanups.delete(cleanup));
   }
 }

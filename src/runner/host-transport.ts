@@ -39,7 +39,6 @@ const STEP_GID = 65534;
 export interface HostTransportOptions {
   /** Bind-mount /out too (root only, see above). */
   bindOut: boolean;
-  signal?: AbortSignal | undefined;
 }
 
 async function stageFile(dir: string, source: PayloadSource, mtime: number): Promise<void> {
@@ -60,9 +59,13 @@ async function stageFile(dir: string, source: PayloadSource, mtime: number): Pro
   await utimes(dest, mtime, mtime);
 }
 
-async function stageFolder(dir: string, files: PayloadSource[], mtime: number): Promise<void> {
+async function makeFolder(dir: string): Promise<void> {
   await mkdir(dir);
   await chmod(dir, 0o755); // whatever the umask: the step (another user) must list it
+}
+
+/** Fills a folder made by makeFolder; its own mtime last, after its entries changed it. */
+async function stageFiles(dir: string, files: PayloadSource[], mtime: number): Promise<void> {
   await Promise.all(files.map((f) => stageFile(dir, f, mtime)));
   await utimes(dir, mtime, mtime);
 }
@@ -135,9 +138,12 @@ async function takeOutputFile(
   }
 }
 
+/**
+ * Stages the script and makes the empty folders now; the inputs are copied in by fill(), once
+ * they are known (the container is created in between: it only needs the folders to exist).
+ */
 export async function hostTransport(
   root: StagingRoot,
-  inputs: PayloadSource[],
   code: PayloadSource,
   mtime: number,
   options: HostTransportOptions,
@@ -148,7 +154,8 @@ export async function hostTransport(
     const inDir = path.join(folder, "in");
     const codeDir = path.join(folder, "code");
     const outDir = path.join(folder, "out");
-    await Promise.all([stageFolder(inDir, inputs, mtime), stageFolder(codeDir, [code], mtime)]);
+    await Promise.all([makeFolder(inDir), makeFolder(codeDir)]);
+    await stageFiles(codeDir, [code], mtime);
     const binds: BindMount[] = [
       { source: inDir, target: "/in", readOnly: true },
       { source: codeDir, target: "/code", readOnly: true },
@@ -161,7 +168,8 @@ export async function hostTransport(
     }
     return {
       binds,
-      fill: () => Promise.resolve(),
+      prepare: () => Promise.resolve(),
+      fill: (_engine: DockerEngine, _id: string, inputs: PayloadSource[]) => stageFiles(inDir, inputs, mtime),
       async takeOutput(engine: DockerEngine, id: string, extract: ExtractOptions) {
         if (options.bindOut) return takeOutputFile(outDir, extract);
         const archive = await engine.getArchive(id, "/out/output");

@@ -8,6 +8,7 @@
  */
 import type { DockerEngine } from "./engine-port.js";
 import type { ExtractOptions, ExtractedOutput } from "./output-archive.js";
+import type { PayloadSource } from "./types.js";
 
 export interface BindMount {
   source: string;
@@ -18,8 +19,10 @@ export interface BindMount {
 export interface StepTransport extends AsyncDisposable {
   /** Mounts that take the place of the anonymous volume at their target. */
   readonly binds: BindMount[];
-  /** After create, before start: put in what the step reads. */
-  fill(engine: DockerEngine, containerId: string): Promise<void>;
+  /** After create: put in what is known before the inputs (the script). */
+  prepare(engine: DockerEngine, containerId: string): Promise<void>;
+  /** Before start: put in the inputs (params.json among them). */
+  fill(engine: DockerEngine, containerId: string, inputs: PayloadSource[]): Promise<void>;
   /**
    * After a zero exit: checks that /out/output is one regular file within the limit, writes its
    * bytes to `options.outputFile` and hashes them. Throws OutputRuleError when a rule is broken.

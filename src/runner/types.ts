@@ -65,6 +65,21 @@ export type ContainerStepResult =
       imageId?: string | undefined;
     };
 
+/** A step before its inputs are known: enough to create its container. */
+export type PreparedStepRequest = Omit<ContainerStepRequest, "inputs">;
+
+/**
+ * A step whose container is being created while its upstream steps still run (the container
+ * needs everything but the inputs). Exactly one of run() and discard() is called.
+ */
+export interface PreparedStep {
+  /** Puts the inputs in, runs the step, takes its output, removes the container. */
+  run(inputs: PayloadSource[]): Promise<ContainerStepResult>;
+  /** The step will not run after all: remove whatever was prepared. */
+  discard(): void;
+}
+
 export interface StepExecutor {
   runStep(request: ContainerStepRequest): Promise<ContainerStepResult>;
+  prepareStep(request: PreparedStepRequest): PreparedStep;
 }
