@@ -59,5 +59,9 @@ node "$bench_dir/summarise.mjs" "$out_root/01-pipeline.json" | tee "$out_root/01
 node "$bench_dir/summarise.mjs" "$out_root/01-chain.json" | tee "$out_root/01-chain.md"
 node "$bench_dir/per-step.mjs" "$out_root/01-chain.json" | tee -a "$out_root/01-chain.md"
 
-log "profile of one step through the Engine API"
-node "$bench_dir/step-profile.mjs" 20 | tee "$out_root/01-step-profile.md"
+log "profile of one step through the Engine API (host mounts, then archives)"
+{
+  node "$bench_dir/step-profile.mjs" 20 host-mounts
+  echo
+  node "$bench_dir/step-profile.mjs" 20 archives
+} | tee "$out_root/01-step-profile.md"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark 5: a 2 GiB frozen input copied by one step. The replay verifies the frozen blob
-# (read and hash 2 GiB), streams it into the container, the step copies it, and the replay
-# streams the output back and hashes it. Baselines: `openssl dgst -sha256` of the file (the
+# (read and hash 2 GiB) while the step already runs on it: the blob is copied into the step's
+# staged /in (host mounts), the step copies it to /out, and the replay moves the output into
+# place and hashes it. Baselines: `openssl dgst -sha256` of the file (the
 # floor: the bytes must be read and hashed at least once) and `docker cp` of it into a
 # container. Peak RSS of the replay-runner process from /usr/bin/time -v.
 source "$(dirname "$0")/lib.sh"
