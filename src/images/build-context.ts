@@ -7,7 +7,7 @@ import type { Readable } from "node:stream";
 import { bytesSource, packFiles, type PayloadSource } from "../runner/index.js";
 import type { WheelFile } from "./wheelhouse.js";
 
-export function envBuildContext(dockerfile: string, lock: string, wheels: WheelFile[]): Readable {
+export function envBuildContext(dockerfile: string, lock: string, wheels: WheelFile[]): Promise<Readable> {
   const files: PayloadSource[] = [
     bytesSource("Dockerfile", Buffer.from(dockerfile, "utf8")),
     bytesSource("requirements.lock", Buffer.from(lock, "utf8")),

@@ -150,7 +150,7 @@ export class DockerImageResolver implements ImageResolver {
       `building ${tag} for environment ${environment.envHash} (${wheels.length} wheel(s), from ${source.kind})...`,
     );
     const outcome = await this.engine.buildImage(
-      envBuildContext(envDockerfile(base.ref, source), environment.requirementsLock, wheels),
+      await envBuildContext(envDockerfile(base.ref, source), environment.requirementsLock, wheels),
       {
         tag,
         labels: {

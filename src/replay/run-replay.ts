@@ -21,7 +21,6 @@ import {
 import { inputHashOf, isContentHash } from "../hashing/index.js";
 import type { ImageResolver } from "../images/types.js";
 import type { StepExecutor } from "../runner/types.js";
-import { diffPayloads } from "./diff-report.js";
 import { markDivergence } from "./divergence.js";
 import {
   MANIFEST_VERSION,
@@ -445,6 +444,8 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
       if (!row.ok && options.diff === true && !outputMatches && step.stepType !== "ingest") {
         const live = await blobs.check(target.contentHash).catch(() => null);
         if (live?.state === "intact") {
+          // Loaded only here: most replays never diff, and `diff` costs ~7 ms to load.
+          const { diffPayloads } = await import("./diff-report.js");
           const report = await diffPayloads(blobs.pathFor(target.contentHash), file, target.id);
           row.diff = out.relative(await out.writeText(`diffs/${safeFileName(step.id)}.diff`, report.text));
           diffSummary = report.summary;

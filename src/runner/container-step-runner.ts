@@ -10,7 +10,7 @@ import { messageOf } from "../errors/index.js";
 import { archiveTransport } from "./archive-transport.js";
 import type { DockerEngine } from "./engine-port.js";
 import { hostTransport } from "./host-transport.js";
-import { bytesSource, isPlainFileName } from "./input-archive.js";
+import { bytesSource, isPlainFileName } from "./payload-source.js";
 import type { StagingRoot } from "./staging-root.js";
 import {
   HostMountsRefused,

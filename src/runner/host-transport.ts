@@ -1,8 +1,9 @@
 /**
  * Files in and out through bind mounts of a host folder (see step-transport.ts), for an engine
  * on this host. The view is the archive transport's: /in and /code hold 0444 files with the
- * step's SOURCE_DATE_EPOCH as mtime (copies, never links: a shared inode's mtime would race
- * between steps), and are mounted read-only; /out is an empty folder owned by the step's user.
+ * step's SOURCE_DATE_EPOCH as mtime (copies: a shared inode's mtime would race between steps),
+ * and are mounted read-only; /out is an empty folder owned by the step's user. The exception is
+ * an input of LINK_FROM_BYTES or more, hard-linked rather than copied (see there).
  *
  * /out is bind-mounted only when this process is root: only root can always remove what a step
  * leaves there (a subfolder the step made 0700 would defeat anyone else). Otherwise /out stays
@@ -13,6 +14,7 @@ import {
   chmod,
   chown,
   copyFile,
+  link,
   lstat,
   mkdir,
   open,
@@ -25,9 +27,9 @@ import {
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { hashOpenFile } from "../hashing/index.js";
-import { NO_OUTPUT } from "./archive-transport.js";
+import { NO_OUTPUT, takeOutputArchive } from "./archive-transport.js";
 import type { DockerEngine } from "./engine-port.js";
-import { OutputRuleError, extractOutput, writeHashed, type ExtractOptions } from "./output-archive.js";
+import { OutputRuleError, writeHashed, type ExtractOptions } from "./output-file.js";
 import type { StagingRoot } from "./staging-root.js";
 import type { BindMount, StepTransport } from "./step-transport.js";
 import type { PayloadSource } from "./types.js";
@@ -41,8 +43,28 @@ export interface HostTransportOptions {
   bindOut: boolean;
 }
 
+/**
+ * From this size on, an input that is a host file (a verified blob, a replayed output) is hard-
+ * linked into the folder instead of copied, when both are on one filesystem: a 50 GiB input must
+ * not cost 50 GiB of writes and free space per step. The step then sees that file's own mode and
+ * mtime (and a link count of 2), not 0444 and SOURCE_DATE_EPOCH (docs/decisions.md).
+ */
+export const LINK_FROM_BYTES = 64 * 2 ** 20;
+
 async function stageFile(dir: string, source: PayloadSource, mtime: number): Promise<void> {
   const dest = path.join(dir, source.name);
+  if (source.file !== undefined && source.size >= LINK_FROM_BYTES) {
+    try {
+      await link(source.file, dest);
+      const linked = await stat(dest);
+      if (linked.size !== source.size) {
+        throw new Error(`${source.name} is ${linked.size} bytes on disk, ${source.size} expected`);
+      }
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
+    }
+  }
   if (source.file !== undefined) {
     // copy_file_range: the kernel copies, no bytes pass through this process.
     await copyFile(source.file, dest, constants.COPYFILE_EXCL);
@@ -172,9 +194,7 @@ export async function hostTransport(
       fill: (_engine: DockerEngine, _id: string, inputs: PayloadSource[]) => stageFiles(inDir, inputs, mtime),
       async takeOutput(engine: DockerEngine, id: string, extract: ExtractOptions) {
         if (options.bindOut) return takeOutputFile(outDir, extract);
-        const archive = await engine.getArchive(id, "/out/output");
-        if (archive === null) throw new OutputRuleError(NO_OUTPUT);
-        return extractOutput(archive, extract);
+        return takeOutputArchive(engine, id, extract);
       },
       [Symbol.asyncDispose]: dispose,
     };

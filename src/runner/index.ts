@@ -19,12 +19,14 @@ export type {
 } from "./engine-port.js";
 export { containerSpec, DEFAULT_CPUS, PIDS_LIMIT, STEP_USER } from "./container-spec.js";
 export type { ContainerCreateBody, ContainerSpecInput } from "./container-spec.js";
-export { bytesSource, isPlainFileName, packFiles } from "./input-archive.js";
-export { OutputRuleError, extractOutput } from "./output-archive.js";
-export type { ExtractOptions, ExtractedOutput } from "./output-archive.js";
+export { bytesSource, isPlainFileName } from "./payload-source.js";
+export { packFiles } from "./pack-files.js";
+export { OutputRuleError } from "./output-file.js";
+export type { ExtractOptions, ExtractedOutput } from "./output-file.js";
 export { LABEL, labelFilter, resourceLabels } from "./labels.js";
 export { reapStale, removeRunResources } from "./reaper.js";
 export { StagingRoot, reapStaleStaging } from "./staging-root.js";
+export { LINK_FROM_BYTES } from "./host-transport.js";
 export type { BindMount, StepTransport } from "./step-transport.js";
 export type { ReapResult } from "./reaper.js";
 export { installInterruptCleanup } from "./interrupt-cleanup.js";

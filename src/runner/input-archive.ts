@@ -4,23 +4,12 @@
  * top (`./`): root-owned 0755 with the same fixed mtime, so that extracting does not stamp the
  * host's clock on /in and /code. Payloads stream from their source; nothing is buffered whole.
  */
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import tar from "tar-stream";
 import type { PayloadSource } from "./types.js";
 
 const FILE_MODE = 0o444;
 const DIR_MODE = 0o755;
-
-/** The contract's rule for names under /in and /code: a plain file name. */
-export function isPlainFileName(name: string): boolean {
-  return name !== "" && name !== "." && name !== ".." && !name.includes("/") && !name.includes("\0");
-}
-
-/** A payload held in memory (params.json, small test inputs). */
-export function bytesSource(name: string, bytes: Uint8Array): PayloadSource {
-  // A fresh stream per open: the archive may be built more than once.
-  return { name, size: bytes.byteLength, open: () => Readable.from([Buffer.from(bytes)]) };
-}
 
 /**
  * Adds one root-owned entry; resolves when tar-stream has taken all of it. For a file, its

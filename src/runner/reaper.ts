@@ -32,8 +32,20 @@ export async function reapStale(engine: DockerEngine, options: ReapOptions = {})
     engine.listContainers([hostFilter, LABEL.pid]),
     engine.listVolumes([hostFilter, LABEL.pid]),
   ]);
-  const containers = listedContainers.filter((c) => isStale(c, alive));
-  await Promise.all(containers.map((c) => engine.removeContainer(c.id)));
+  // Another process may be reaping the same containers right now (every replay sweeps its
+  // host): one that cannot be removed is not an error, and is not counted.
+  const containers = (
+    await Promise.all(
+      listedContainers
+        .filter((c) => isStale(c, alive))
+        .map((c) =>
+          engine.removeContainer(c.id).then(
+            () => c.id,
+            () => undefined,
+          ),
+        ),
+    )
+  ).filter((id): id is string => id !== undefined);
   const volumes = listedVolumes.filter((v) => isStale(v, alive));
   // A volume still used by a live container refuses removal: that is not an error here.
   const removed = await Promise.all(
@@ -45,7 +57,7 @@ export async function reapStale(engine: DockerEngine, options: ReapOptions = {})
     ),
   );
   return {
-    containers: containers.map((c) => c.id),
+    containers,
     volumes: removed.filter((v): v is string => v !== undefined),
   };
 }

@@ -71,9 +71,13 @@ export async function reapStaleStaging(
     const pid = Number(pidText);
     if (owner !== host || pid === process.pid || alive(pid)) continue;
     const dir = ownerFile.slice(0, -OWNER_SUFFIX.length);
-    await rm(dir, { recursive: true, force: true });
-    await rm(ownerFile, { force: true });
-    reaped.push(dir);
+    try {
+      await rm(dir, { recursive: true, force: true });
+      await rm(ownerFile, { force: true });
+      reaped.push(dir);
+    } catch {
+      // Another process reaping the same folder, or a step's leftovers that resist: next time.
+    }
   }
   return reaped;
 }

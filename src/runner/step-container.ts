@@ -12,7 +12,7 @@ import { isReplayError, messageOf } from "../errors/index.js";
 import { containerSpec } from "./container-spec.js";
 import { EngineRequestError, type DockerEngine } from "./engine-port.js";
 import { resourceLabels } from "./labels.js";
-import { OutputRuleError, type ExtractedOutput } from "./output-archive.js";
+import { OutputRuleError, type ExtractedOutput } from "./output-file.js";
 import { collectTail } from "./stderr-tail.js";
 import { StepFailure, engineFailure, lastLineOf } from "./step-failure.js";
 import type { StepTransport } from "./step-transport.js";

@@ -4,7 +4,7 @@
  */
 import { isReplayError, messageOf } from "../errors/index.js";
 import { EngineRequestError } from "./engine-port.js";
-import { OutputRuleError } from "./output-archive.js";
+import { OutputRuleError } from "./output-file.js";
 import type { ContainerStepResult, StepFailureKind } from "./types.js";
 
 export class StepFailure extends Error {

@@ -7,7 +7,7 @@
  *   it saves the two archive round trips (~110 ms of a ~230 ms step, bench/RESULTS.md).
  */
 import type { DockerEngine } from "./engine-port.js";
-import type { ExtractOptions, ExtractedOutput } from "./output-archive.js";
+import type { ExtractOptions, ExtractedOutput } from "./output-file.js";
 import type { PayloadSource } from "./types.js";
 
 export interface BindMount {

@@ -133,7 +133,7 @@ describe("interrupting a replay", () => {
     // The staging folder is under this test's REPLAY_HOME: only this replay can have removed it.
     // The container may have been reaped already by another replay on this host (test files run
     // in parallel, and every replay removes the stale containers of its host).
-    expect(next.stderr).toMatch(
+    expect(next.stderr, next.stderr).toMatch(
       /removed [01] container\(s\), \d+ volume\(s\) and 1 staging folder\(s\) left by runs/,
     );
     expect(containersLabelled(label)).toEqual([]);

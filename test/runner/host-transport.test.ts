@@ -1,13 +1,15 @@
 /** Host mounts: what is specific to them (the sandbox itself is checked for both transports). */
 import { spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { fileSource } from "../../src/handlers/index.js";
 import { BASE_IMAGE } from "../../src/images/index.js";
 import {
   DockerStepExecutor,
   EngineRequestError,
+  LINK_FROM_BYTES,
   StagingRoot,
   bytesSource,
   reapStaleStaging,
@@ -141,6 +143,44 @@ describe("host mounts", () => {
     expect([refused, executor.transport]).toEqual([1, "archives"]);
     await executor.settled();
     expect(await stepFolders(staging)).toEqual([]);
+    await staging.dispose();
+  });
+});
+
+describe("large inputs", () => {
+  it("hard-links an input of LINK_FROM_BYTES or more and copies a smaller one; both read-only", async () => {
+    const big = path.join(base, "big-input");
+    const small = path.join(base, "small-input");
+    await writeFile(big, Buffer.alloc(LINK_FROM_BYTES, 7));
+    await writeFile(small, Buffer.alloc(LINK_FROM_BYTES - 1, 7));
+    const staging = new StagingRoot(path.join(base, "links"));
+    const executor = new DockerStepExecutor({ engine, staging });
+    const probe = `import os
+lines = []
+for name in ["big", "small"]:
+    st = os.stat("/in/" + name)
+    try:
+        open("/in/" + name, "ab"); writable = "writable"
+    except OSError as e:
+        writable = "read-only"
+    lines.append("%s %d %d %s" % (name, st.st_size, st.st_nlink, writable))
+lines.append("small mtime %d" % os.stat("/in/small").st_mtime)
+open("/out/output", "w").write("\\n".join(lines))
+`;
+    const outputFile = path.join(base, "links-output");
+    const result = await executor.runStep({
+      ...request(probe, outputFile),
+      inputs: [fileSource("big", big, LINK_FROM_BYTES), fileSource("small", small, LINK_FROM_BYTES - 1)],
+    });
+    expect(result).toMatchObject({ status: "succeeded" });
+    expect((await readFile(outputFile, "utf8")).split("\n")).toEqual([
+      `big ${LINK_FROM_BYTES} 2 read-only`,
+      `small ${LINK_FROM_BYTES - 1} 1 read-only`,
+      `small mtime ${CONTRACT_ENV.SOURCE_DATE_EPOCH}`,
+    ]);
+    await executor.settled();
+    // The link went with the staged folder; the file it pointed at is untouched.
+    expect((await stat(big)).nlink).toBe(1);
     await staging.dispose();
   });
 });

@@ -6,7 +6,8 @@ import { Readable } from "node:stream";
 import tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contentHashOf } from "../../src/hashing/index.js";
-import { OutputRuleError, extractOutput } from "../../src/runner/index.js";
+import { OutputRuleError } from "../../src/runner/index.js";
+import { extractOutput } from "../../src/runner/output-archive.js";
 import { runPython } from "./step-fixture.js";
 
 type Entry = Partial<tar.Header> & { name: string; body?: Buffer };
