@@ -41,10 +41,10 @@ export default tseslint.config(
     rules: { "no-restricted-imports": "off" },
   },
   { files: ["eslint.config.js"], ...tseslint.configs.disableTypeChecked },
-  // The benchmark helpers are plain Node scripts (run as they are, never shipped): no type
-  // information, Node's globals.
+  // The benchmark helpers and the build's bundling step are plain Node scripts (run as they
+  // are, never shipped): no type information, Node's globals.
   {
-    files: ["bench/**/*.mjs"],
+    files: ["bench/**/*.mjs", "scripts/**/*.mjs"],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,

@@ -8,7 +8,7 @@ shopt -s inherit_errexit
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$bench_dir/.." && pwd)
 out_root="$bench_dir/out"
-cli_js="$repo/dist/cli.js"
+cli_js="$repo/dist/bin/cli.js"
 image=replay-base:bookworm
 # Runs per measurement: the issue asks for medians of at least 10 on a shared, noisy machine.
 runs=${BENCH_RUNS:-10}

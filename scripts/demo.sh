@@ -13,7 +13,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 example="$repo/examples/temperature"
-cli_js="$repo/dist/cli.js"
+cli_js="$repo/dist/bin/cli.js"
 
 if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\e[1m' green=$'\e[32m' red=$'\e[31m' off=$'\e[0m'; else bold='' green='' red='' off=''; fi
 say() { printf '\n%s==> %s%s\n' "$bold" "$*" "$off"; }

@@ -1,4 +1,4 @@
-/** `node dist/cli.js serve` as a child process on a free port, as production runs it. */
+/** `node dist/bin/cli.js serve` as a child process on a free port, as production runs it. */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { CLI, cliEnv } from "../support/run-cli.js";
 import type { TestRegistry } from "../support/test-registry.js";

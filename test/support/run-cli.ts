@@ -1,9 +1,9 @@
-/** Runs the built CLI (dist/cli.js) as a user would, and returns what it printed and its exit code. */
+/** Runs the built CLI (dist/bin/cli.js) as a user would, and returns what it printed and its exit code. */
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../dist/cli.js");
+export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../dist/bin/cli.js");
 
 export interface CliResult {
   code: number | null;
