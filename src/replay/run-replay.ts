@@ -42,7 +42,11 @@ export interface ReplayDeps {
   images: ImageResolver;
   toolVersion: string;
   reporter?: ReplayReporter | undefined;
-  /** Called before anything runs when some step needs containers: fail early (exit 3) if the engine is away. */
+  /**
+   * Checks the engine (and starts sweeping what crashed runs left). Started with the walk;
+   * awaited before anything runs when some step needs containers: exit 3 early if the engine
+   * is away, and no failure at all for a chain that needs no engine.
+   */
   preflight?: (() => Promise<void>) | undefined;
 }
 
@@ -89,6 +93,9 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
   const reporter = deps.reporter ?? {};
   const blobs: BlobStore = new VerifiedBlobs(deps.blobRoot);
 
+  // The engine check overlaps the walk; only a chain with container steps waits for its answer.
+  const preflight = deps.preflight?.();
+  preflight?.catch(() => undefined);
   const { chain, executed, frozen, willRun } = await planReplay(deps.db, options);
 
   if (options.strict === true) {
@@ -105,7 +112,7 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
     }
   }
 
-  if (executed.some((cs) => handlerFor(cs.step.stepType)?.mode === "container")) await deps.preflight?.();
+  if (executed.some((cs) => handlerFor(cs.step.stepType)?.mode === "container")) await preflight;
 
   const out = await OutDir.acquire(options.outDir, replayId);
   try {

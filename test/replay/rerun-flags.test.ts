@@ -342,6 +342,14 @@ describe.each(BACKENDS)("rerun flags (%s)", (backend) => {
     await rm(file);
   });
 
+  it("a chain without container steps replays with Docker unreachable", async () => {
+    const result = await runCli(["rerun", "raw", "--out", path.join(registry.dir, "no-engine-needed")], {
+      env: { ...registry.env, DOCKER_HOST: "unix:///nonexistent/docker.sock" },
+      cwd: registry.dir,
+    });
+    expect([result.code, result.stderr]).toEqual([0, ""]);
+  });
+
   it("Docker unreachable is exit 3 with how to start it", async () => {
     const result = await runCli(["rerun", "ok-upper", "--out", path.join(registry.dir, "nodocker")], {
       env: { ...registry.env, DOCKER_HOST: "unix:///nonexistent/docker.sock" },
