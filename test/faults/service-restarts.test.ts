@@ -70,9 +70,9 @@ describe("services restarted mid-replay", () => {
     await registry.dispose();
   });
 
-  it("the Docker engine restarted during a step: a failed row naming the engine, nothing left", async () => {
-    const out = path.join(registry.dir, "engine");
-    const replay = runCli(["rerun", "slow", "--out", out], { env: registry.env, cwd: registry.dir });
+  /** Runs `rerun slow`, stops dockerd while the step runs, starts it again; returns the outcome. */
+  async function rerunThroughEngineRestart(out: string, env: Record<string, string>) {
+    const replay = runCli(["rerun", "slow", "--out", out], { env, cwd: registry.dir });
     try {
       await waitFor(containersRunning, "the step's container", 30);
       execFileSync("pkill", ["-x", "dockerd"]);
@@ -82,23 +82,53 @@ describe("services restarted mid-replay", () => {
       await waitFor(dockerAnswers, "dockerd");
     }
     const result = await replay;
-    expect(result.code).toBe(1);
-    const row = rowOf(await readManifest(out), "s-slow");
-    expect(row).toMatchObject({ ok: false, status: "failed", output_hash_replayed: null });
-    // A dockerd stopping answers the pending wait, then refuses the archive read (or is gone).
-    expect(row.reason).toMatch(
-      /^the Docker engine failed during the step: (reading \/out\/output failed: |waiting for the step failed: |inspecting the stopped step failed: |The Docker engine .* does not answer)/,
+    return { result, row: rowOf(await readManifest(out), "s-slow") };
+  }
+
+  /** The run could not remove what the stopping engine still held; the next replay reaps it. */
+  async function expectNothingLeft(pid: number | undefined, out: string): Promise<void> {
+    const next = await runCli(
+      ["rerun", "slow", "--out", path.join(out, "..", `${path.basename(out)}-after`)],
+      {
+        env: registry.env,
+        cwd: registry.dir,
+      },
     );
-    // The run could not remove what the stopping engine still held (its volumes outlive the
-    // container); the next replay that runs a step reaps whatever carries a dead pid.
-    const next = await runCli(["rerun", "slow", "--out", path.join(registry.dir, "after")], {
-      env: registry.env,
-      cwd: registry.dir,
-    });
     expect(next.code).toBe(0);
-    expect(await leftoversOf(result.pid)).toEqual({ containers: [], volumes: [] });
+    expect(await leftoversOf(pid)).toEqual({ containers: [], volumes: [] });
     expect(await strayFiles(out)).toEqual([]);
     expect(await registryDigest(registry)).toBe(digestBefore);
+  }
+
+  // A dockerd stopping answers the pending wait, then refuses the archive read (or is gone).
+  const ENGINE_FAILED =
+    /^the Docker engine failed during the step: (reading \/out\/output failed: |waiting for the step failed: |inspecting the stopped step failed: |The Docker engine .* does not answer)/;
+
+  it("the Docker engine restarted during a step (archives): a failed row naming the engine, nothing left", async () => {
+    const out = path.join(registry.dir, "engine-archives");
+    const { result, row } = await rerunThroughEngineRestart(out, {
+      ...registry.env,
+      REPLAY_HOST_MOUNTS: "off",
+    });
+    expect(result.code, result.stdout).toBe(1);
+    expect(row).toMatchObject({ ok: false, status: "failed", output_hash_replayed: null });
+    expect(row.reason).toMatch(ENGINE_FAILED);
+    await expectNothingLeft(result.pid, out);
+  });
+
+  it("the Docker engine restarted during a step (host mounts): the step's own outcome, or a row naming the engine; nothing left", async () => {
+    const out = path.join(registry.dir, "engine-mounts");
+    const { result, row } = await rerunThroughEngineRestart(out, registry.env);
+    if (result.code === 0) {
+      // The stopping engine let the step finish and answered its wait with status 0; the output
+      // needs no engine with host mounts: its bytes were read from the host folder and hashed.
+      expect(row).toMatchObject({ ok: true, status: "reproduced" });
+    } else {
+      expect(result.code, result.stdout).toBe(1);
+      expect(row).toMatchObject({ ok: false, status: "failed", output_hash_replayed: null });
+      expect(row.reason).toMatch(ENGINE_FAILED);
+    }
+    await expectNothingLeft(result.pid, out);
   });
 
   it("PostgreSQL restarted during a step: the replay ends (completes or a clear error), no hang", async () => {
