@@ -53,4 +53,5 @@ done
     console.log(`peak RSS of rerun: ${rss.map((k) => (k / 1024).toFixed(0)).join(", ")} MiB (goal < 200 MB)`);
   ' "$out_root/05-payload.json" "$mib" "$work/rss.txt"
 } | tee "$out_root/05-payload.md"
-rm -f "$big"
+# 2 GiB of blob and replayed outputs per run stay otherwise.
+rm -rf "$big" "$REPLAY_HOME"
