@@ -14,6 +14,7 @@ import { ReplayError, messageOf } from "../errors/index.js";
 import {
   handlerFor,
   type HandlerOutcome,
+  type PrepareContext,
   type PreparedReplay,
   type ReplayInput,
   type StepHandler,
@@ -231,27 +232,25 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
     ): Promise<StepResult | "redo"> {
       const handler = handlerFor(cs.step.stepType);
       const warnings: string[] = [];
-      const partial = out.partialPath(cs.step.id);
+      const handlerContext: PrepareContext = {
+        chainStep: cs,
+        outputFile: out.partialPath(cs.step.id),
+        blobs,
+        executor: deps.executor,
+        images: deps.images,
+        runId: replayId,
+        signal,
+        warn: (m) => warnings.push(m),
+      };
       const prepared =
-        handler?.prepare !== undefined && !isAborted(signal)
-          ? handler.prepare({
-              chainStep: cs,
-              outputFile: partial,
-              blobs,
-              executor: deps.executor,
-              images: deps.images,
-              runId: replayId,
-              signal,
-              warn: (m) => warnings.push(m),
-            })
-          : undefined;
+        handler?.prepare !== undefined && !isAborted(signal) ? handler.prepare(handlerContext) : undefined;
       const use = { prepared, used: false };
       try {
         return await replayReadyStep(cs, await parentsReady, {
           provisional,
           handler,
+          handlerContext,
           warnings,
-          partial,
           use,
         });
       } finally {
@@ -265,12 +264,13 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
       context: {
         provisional: Map<string, Payload> | undefined;
         handler: StepHandler | undefined;
+        handlerContext: PrepareContext;
         warnings: string[];
-        partial: string;
         use: { prepared: PreparedReplay | undefined; used: boolean };
       },
     ): Promise<StepResult | "redo"> {
-      const { provisional, handler, warnings, partial, use } = context;
+      const { provisional, handler, handlerContext, warnings, use } = context;
+      const partial = handlerContext.outputFile;
       const { step, target } = cs;
       const t0 = performance.now();
       const row: ManifestStep = {
@@ -374,17 +374,7 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
           use.used = true;
           outcome = await use.prepared.replay(inputs);
         } else {
-          outcome = await handler.replay({
-            chainStep: cs,
-            inputs,
-            outputFile: partial,
-            blobs,
-            executor: deps.executor,
-            images: deps.images,
-            runId: replayId,
-            signal,
-            warn: (m) => warnings.push(m),
-          });
+          outcome = await handler.replay({ ...handlerContext, inputs });
         }
       } catch (error) {
         await removeQuietly(partial);

@@ -13,6 +13,7 @@ import { runCli } from "../support/run-cli.js";
 import { BACKENDS, createTestRegistry, type TestRegistry } from "../support/test-registry.js";
 
 const RAW = "a,b\n1,2\n";
+const CORRUPTED = "a,b\n1,3\n";
 const UPPER = `import json
 open("/out/output", "w").write(open("/in/source").read().upper())
 `;
@@ -137,6 +138,19 @@ describe.each(BACKENDS)("rerun flags (%s)", (backend) => {
     await registry.dispose();
   });
 
+  /** Overwrites raw's blob with CORRUPTED; returns its recorded hash and how to put it back. */
+  async function corruptRawBlob(): Promise<{ hash: string; restore: () => Promise<void> }> {
+    const hash = (
+      await registry.with((db) =>
+        db.query<{ content_hash: string }>("SELECT content_hash FROM artifacts WHERE id = 'raw'"),
+      )
+    )[0]!.content_hash;
+    const file = blobs.pathFor(hash);
+    await chmod(file, 0o644);
+    await writeFile(file, CORRUPTED);
+    return { hash, restore: () => writeFile(file, RAW) };
+  }
+
   it("exits 0 when every step reproduced, and writes to a new folder under REPLAY_HOME without --out", async () => {
     const result = await cli(["rerun", "ok-upper"]);
     expect(result.stderr).toBe("");
@@ -259,23 +273,16 @@ describe.each(BACKENDS)("rerun flags (%s)", (backend) => {
   });
 
   it("without --strict, a step whose frozen input is corrupted runs on the bytes there are, and inherits the mismatch", async () => {
-    const hash = (
-      await registry.with((db) =>
-        db.query<{ content_hash: string }>("SELECT content_hash FROM artifacts WHERE id = 'raw'"),
-      )
-    )[0]!.content_hash;
-    const file = blobs.pathFor(hash);
-    await chmod(file, 0o644);
-    await writeFile(file, "a,b\n1,3\n");
+    const { hash, restore } = await corruptRawBlob();
     const out = path.join(registry.dir, "corrupted");
     try {
       expect((await cli(["rerun", "ok-upper", "--out", out])).code).toBe(1);
     } finally {
-      await writeFile(file, RAW);
+      await restore();
     }
     const manifest = await readManifest(out);
     const [ingest, upper] = manifest.steps;
-    const actual = contentHashOf("a,b\n1,3\n");
+    const actual = contentHashOf(CORRUPTED);
     expect(ingest).toMatchObject({
       step_id: "s-raw",
       status: "mismatch",
@@ -302,14 +309,7 @@ describe.each(BACKENDS)("rerun flags (%s)", (backend) => {
   });
 
   it("--strict also catches a corrupted blob, with both hashes", async () => {
-    const hash = (
-      await registry.with((db) =>
-        db.query<{ content_hash: string }>("SELECT content_hash FROM artifacts WHERE id = 'raw'"),
-      )
-    )[0]!.content_hash;
-    const file = blobs.pathFor(hash);
-    await chmod(file, 0o644);
-    await writeFile(file, "a,b\n1,3\n");
+    const { hash, restore } = await corruptRawBlob();
     try {
       const result = await cli([
         "rerun",
@@ -322,7 +322,7 @@ describe.each(BACKENDS)("rerun flags (%s)", (backend) => {
       expect(result.stderr).toContain(`frozen input raw: blob bytes hash to sha256:`);
       expect(result.stderr).toContain(`the registry records ${hash}`);
     } finally {
-      await writeFile(file, RAW);
+      await restore();
     }
   });
 

@@ -5,38 +5,26 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { fileSource } from "../../src/handlers/index.js";
-import { BASE_IMAGE } from "../../src/images/index.js";
 import {
   DockerStepExecutor,
   EngineRequestError,
   LINK_FROM_BYTES,
   StagingRoot,
-  bytesSource,
   reapStaleStaging,
   type DockerEngine,
 } from "../../src/runner/index.js";
-import { CONTRACT_ENV, engine } from "./step-fixture.js";
+import {
+  CONTRACT_ENV,
+  ONE_GIB_LIMITS,
+  ONE_GIB_OF_ZEROS,
+  ONE_GIB_OF_ZEROS_HASH,
+  engine,
+  pythonStep,
+  withPeakRss,
+} from "./step-fixture.js";
 
 const base = await mkdtemp(path.join(os.tmpdir(), "rr-host-mounts-"));
 afterAll(() => rm(base, { recursive: true, force: true }));
-
-let counter = 0;
-function request(code: string, outputFile: string, extra: { maxOutputBytes?: number } = {}) {
-  return {
-    stepId: `host-${++counter}`,
-    runId: `test-host-${process.pid}`,
-    image: BASE_IMAGE,
-    command: ["python3", "/code/main.py"],
-    inputs: [bytesSource("source", Buffer.from("payload\n"))],
-    params: Buffer.from("null"),
-    code: bytesSource("main.py", Buffer.from(code)),
-    env: CONTRACT_ENV,
-    timeoutMs: 120_000,
-    memoryBytes: 256 * 2 ** 20,
-    outputFile,
-    maxOutputBytes: extra.maxOutputBytes ?? 2 ** 31,
-  };
-}
 
 /** Folders of steps still under a staging root (the process folder itself stays until dispose). */
 async function stepFolders(root: StagingRoot): Promise<string[]> {
@@ -53,27 +41,12 @@ describe("host mounts", () => {
     const staging = new StagingRoot(path.join(base, "big"));
     const executor = new DockerStepExecutor({ engine, staging });
     const outputFile = path.join(base, "big-output");
-    const before = process.memoryUsage().rss;
-    let peak = before;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-    try {
-      const result = await executor.runStep(
-        request(
-          'import subprocess\nsubprocess.run(["head", "-c", str(2**30), "/dev/zero"], stdout=open("/out/output", "wb"), check=True)\n',
-          outputFile,
-        ),
-      );
-      expect(result).toMatchObject({ status: "succeeded", size: 2 ** 30 });
-      if (result.status === "succeeded") {
-        expect(result.contentHash).toBe(
-          "sha256:49bc20df15e412a64472421e13fe86ff1c5165e18b2afccf160d4dc19fe68a14",
-        );
-      }
-    } finally {
-      clearInterval(sampler);
-    }
+    const { value: result, growth } = await withPeakRss(() =>
+      executor.runStep(pythonStep(ONE_GIB_OF_ZEROS, outputFile, ONE_GIB_LIMITS)),
+    );
+    expect(result).toMatchObject({ status: "succeeded", size: 2 ** 30, contentHash: ONE_GIB_OF_ZEROS_HASH });
     expect(executor.transport).toBe("host-mounts");
-    expect(peak - before).toBeLessThan(64 * 2 ** 20);
+    expect(growth).toBeLessThan(64 * 2 ** 20);
     // The step wrote it as 65534; it is now this process's, and nobody else may change it.
     const info = await stat(outputFile);
     expect([info.uid, info.size, info.mode & 0o777]).toEqual([process.getuid?.(), 2 ** 30, 0o644]);
@@ -87,7 +60,7 @@ describe("host mounts", () => {
     const staging = new StagingRoot(path.join(base, "failing"));
     const executor = new DockerStepExecutor({ engine, staging });
     const result = await executor.runStep(
-      request(
+      pythonStep(
         'import os\nos.makedirs("/out/a/b")\nopen("/out/a/b/f", "w").write("x")\nos.chmod("/out/a", 0)\nos.symlink("/etc/shadow", "/out/output")\n',
         path.join(base, "failing-output"),
       ),
@@ -108,7 +81,7 @@ describe("host mounts", () => {
     const outputFile = path.join(base, "limit-output");
     const result = await executor.runStep(
       // The fsize limit is one byte over the output limit: the largest file the step can write.
-      request('open("/out/output", "wb").write(b"x" * 4097)\n', outputFile, { maxOutputBytes: 4096 }),
+      pythonStep('open("/out/output", "wb").write(b"x" * 4097)\n', outputFile, { maxOutputBytes: 4096 }),
     );
     expect(result).toMatchObject({
       status: "failed",
@@ -138,8 +111,11 @@ describe("host mounts", () => {
     const executor = new DockerStepExecutor({ engine: refusing, staging });
     const outputFile = path.join(base, "refused-output");
     const code = 'open("/out/output", "wb").write(open("/in/source", "rb").read())\n';
-    expect(await executor.runStep(request(code, outputFile))).toMatchObject({ status: "succeeded", size: 8 });
-    expect(await executor.runStep(request(code, outputFile + "2"))).toMatchObject({ status: "succeeded" });
+    expect(await executor.runStep(pythonStep(code, outputFile))).toMatchObject({
+      status: "succeeded",
+      size: 8,
+    });
+    expect(await executor.runStep(pythonStep(code, outputFile + "2"))).toMatchObject({ status: "succeeded" });
     expect([refused, executor.transport]).toEqual([1, "archives"]);
     await executor.settled();
     expect(await stepFolders(staging)).toEqual([]);
@@ -169,7 +145,7 @@ open("/out/output", "w").write("\\n".join(lines))
 `;
     const outputFile = path.join(base, "links-output");
     const result = await executor.runStep({
-      ...request(probe, outputFile),
+      ...pythonStep(probe, outputFile),
       inputs: [fileSource("big", big, LINK_FROM_BYTES), fileSource("small", small, LINK_FROM_BYTES - 1)],
     });
     expect(result).toMatchObject({ status: "succeeded" });

@@ -8,7 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contentHashOf } from "../../src/hashing/index.js";
 import { OutputRuleError } from "../../src/runner/index.js";
 import { extractOutput } from "../../src/runner/output-archive.js";
-import { runPython } from "./step-fixture.js";
+import {
+  ONE_GIB_LIMITS,
+  ONE_GIB_OF_ZEROS,
+  ONE_GIB_OF_ZEROS_HASH,
+  runPython,
+  withPeakRss,
+} from "./step-fixture.js";
 
 type Entry = Partial<tar.Header> & { name: string; body?: Buffer };
 
@@ -115,25 +121,14 @@ describe("the output archive parser", () => {
   });
 
   it("streams a 1 GiB output from a real step with bounded memory", async () => {
-    const before = process.memoryUsage().rss;
-    let peak = before;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-    try {
-      const { result } = await runPython(
-        'import subprocess\nsubprocess.run(["head", "-c", str(2**30), "/dev/zero"], stdout=open("/out/output", "wb"), check=True)\n',
-        { maxOutputBytes: 2 ** 31, timeoutMs: 120_000 },
-        "archives",
-      );
-      expect(result).toMatchObject({ status: "succeeded", size: 2 ** 30 });
-      if (result.status === "succeeded") {
-        // SHA-256 of 1 GiB of zeros.
-        expect(result.contentHash).toBe(
-          "sha256:49bc20df15e412a64472421e13fe86ff1c5165e18b2afccf160d4dc19fe68a14",
-        );
-      }
-    } finally {
-      clearInterval(sampler);
-    }
-    expect(peak - before).toBeLessThan(150 * 2 ** 20);
+    const { value, growth } = await withPeakRss(() =>
+      runPython(ONE_GIB_OF_ZEROS, ONE_GIB_LIMITS, "archives"),
+    );
+    expect(value.result).toMatchObject({
+      status: "succeeded",
+      size: 2 ** 30,
+      contentHash: ONE_GIB_OF_ZEROS_HASH,
+    });
+    expect(growth).toBeLessThan(150 * 2 ** 20);
   }, 180_000);
 });

@@ -49,6 +49,49 @@ let counter = 0;
 
 type StepOverrides = Partial<ContainerStepRequest> & { inputs?: PayloadSource[] };
 
+/** A python step with the contract's environment: /in/source "a,b\n1,2\n", params null. */
+export function pythonStep(
+  code: string,
+  outputFile: string,
+  overrides: StepOverrides = {},
+): ContainerStepRequest {
+  return {
+    stepId: `step-${process.pid}-${++counter}`,
+    runId: `test-${process.pid}`,
+    image: BASE_IMAGE,
+    command: ["python3", "/code/main.py"],
+    inputs: [bytesSource("source", Buffer.from("a,b\n1,2\n"))],
+    params: Buffer.from("null"),
+    code: bytesSource("main.py", Buffer.from(code)),
+    env: CONTRACT_ENV,
+    timeoutMs: 60_000,
+    memoryBytes: 256 * 2 ** 20,
+    outputFile,
+    maxOutputBytes: 64 * 2 ** 20,
+    ...overrides,
+  };
+}
+
+/** A step writing 1 GiB of zeros to /out/output (memory tests), and what the output hashes to. */
+export const ONE_GIB_OF_ZEROS =
+  'import subprocess\nsubprocess.run(["head", "-c", str(2**30), "/dev/zero"], stdout=open("/out/output", "wb"), check=True)\n';
+export const ONE_GIB_OF_ZEROS_HASH =
+  "sha256:49bc20df15e412a64472421e13fe86ff1c5165e18b2afccf160d4dc19fe68a14";
+export const ONE_GIB_LIMITS = { maxOutputBytes: 2 ** 31, timeoutMs: 120_000 };
+
+/** Runs `work` while sampling this process's RSS; returns its value and how far RSS grew. */
+export async function withPeakRss<T>(work: () => Promise<T>): Promise<{ value: T; growth: number }> {
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  try {
+    const value = await work();
+    return { value, growth: peak - before };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
 export async function runPython(
   code: string,
   overrides: StepOverrides = {},
@@ -58,21 +101,7 @@ export async function runPython(
   const outputFile = path.join(dir, "output");
   try {
     const executor = executors[transport];
-    const result = await executor.runStep({
-      stepId: `step-${process.pid}-${++counter}`,
-      runId: `test-${process.pid}`,
-      image: BASE_IMAGE,
-      command: ["python3", "/code/main.py"],
-      inputs: [bytesSource("source", Buffer.from("a,b\n1,2\n"))],
-      params: Buffer.from("null"),
-      code: bytesSource("main.py", Buffer.from(code)),
-      env: CONTRACT_ENV,
-      timeoutMs: 60_000,
-      memoryBytes: 256 * 2 ** 20,
-      outputFile,
-      maxOutputBytes: 64 * 2 ** 20,
-      ...overrides,
-    });
+    const result = await executor.runStep(pythonStep(code, outputFile, overrides));
     // Containers are removed in the background; tests check the engine right after.
     await executor.settled();
     // Big outputs are not read back: a test of bounded memory must not load them itself.
