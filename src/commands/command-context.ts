@@ -27,13 +27,39 @@ export async function withRegistry<T>(
   access: RegistryAccess,
   work: (client: SqlClient) => Promise<T>,
 ): Promise<T> {
-  const client = await openSqlClient({
-    databaseUrl: settings.databaseUrl,
-    embeddedDir: settings.embeddedDir,
-    create: access.create ?? false,
-  });
+  return useRegistry(openRegistry(settings, access), work);
+}
+
+/**
+ * Starts opening the registry; hand the promise to useRegistry, which closes the client. For a
+ * command that has other start-up work to overlap with the opening (rerun loads the engine's
+ * client meanwhile).
+ */
+export function openRegistry(settings: Settings, access: RegistryAccess): Promise<SqlClient> {
+  const opening = (async () => {
+    const client = await openSqlClient({
+      databaseUrl: settings.databaseUrl,
+      embeddedDir: settings.embeddedDir,
+      create: access.create ?? false,
+    });
+    try {
+      if (access.migrate === true) await migrate(client);
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+    return client;
+  })();
+  opening.catch(() => undefined); // useRegistry reports it
+  return opening;
+}
+
+export async function useRegistry<T>(
+  opening: Promise<SqlClient>,
+  work: (client: SqlClient) => Promise<T>,
+): Promise<T> {
+  const client = await opening;
   try {
-    if (access.migrate === true) await migrate(client);
     return await work(client);
   } finally {
     await client.close();

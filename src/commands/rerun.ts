@@ -5,7 +5,7 @@ import { z } from "zod";
 import { EXIT, EXIT_CODES_HELP, ReplayError } from "../errors/index.js";
 import { dryRunReplay, exitCodeOf, newReplayId, runReplay } from "../replay/index.js";
 import { VERSION } from "../version.js";
-import { settingsOf, withRegistry } from "./command-context.js";
+import { openRegistry, settingsOf, useRegistry, withRegistry } from "./command-context.js";
 import { formatDryRun } from "./dry-run-output.js";
 import { createReplayServices } from "./replay-services.js";
 import { TerminalReporter } from "./rerun-reporter.js";
@@ -70,14 +70,16 @@ export function registerRerunCommand(program: Command): void {
       const outDir = path.resolve(opts.out ?? path.join(settings.home, "replays", replayId));
       const reporter = opts.json ? undefined : new TerminalReporter();
       await using interrupts = relayInterrupts();
-      // Before the registry opens: connecting starts loading the engine's client, which then
-      // overlaps opening the registry and walking the chain.
+      // The registry starts opening first, then connecting starts loading the engine's client
+      // (~90 ms on this thread), which overlaps the opening: the embedded registry compiles its
+      // WebAssembly on background threads meanwhile, PostgreSQL answers the connection.
+      const registry = openRegistry(settings, { migrate: true });
       await using services = await createReplayServices(settings, {
         log: (line) => process.stderr.write(`${line}\n`),
         runId: replayId,
         signal: interrupts.signal,
       });
-      const manifest = await withRegistry(settings, { migrate: true }, (db) =>
+      const manifest = await useRegistry(registry, (db) =>
         runReplay(
           {
             db,
