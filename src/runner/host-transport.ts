@@ -53,17 +53,21 @@ export const LINK_FROM_BYTES = 64 * 2 ** 20;
 
 async function stageFile(dir: string, source: PayloadSource, mtime: number): Promise<void> {
   const dest = path.join(dir, source.name);
-  if (source.file !== undefined && source.size >= LINK_FROM_BYTES) {
-    try {
-      await link(source.file, dest);
-      const linked = await stat(dest);
-      if (linked.size !== source.size) {
-        throw new Error(`${source.name} is ${linked.size} bytes on disk, ${source.size} expected`);
-      }
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
+  // Any refusal to link (another filesystem, a blob store owned by someone else under
+  // fs.protected_hardlinks, a filesystem without links) just means a copy.
+  const linked =
+    source.file !== undefined &&
+    source.size >= LINK_FROM_BYTES &&
+    (await link(source.file, dest).then(
+      () => true,
+      () => false,
+    ));
+  if (linked) {
+    const staged = await stat(dest);
+    if (staged.size !== source.size) {
+      throw new Error(`${source.name} is ${staged.size} bytes on disk, ${source.size} expected`);
     }
+    return;
   }
   if (source.file !== undefined) {
     // copy_file_range: the kernel copies, no bytes pass through this process.

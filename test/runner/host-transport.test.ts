@@ -124,40 +124,49 @@ describe("host mounts", () => {
 });
 
 describe("large inputs", () => {
-  it("hard-links an input of LINK_FROM_BYTES or more and copies a smaller one; both read-only", async () => {
+  it("hard-links an input of LINK_FROM_BYTES or more, copies a smaller one or one it cannot link; all read-only", async () => {
     const big = path.join(base, "big-input");
     const small = path.join(base, "small-input");
+    // Another filesystem (tmpfs): no hard link possible, so a copy whatever the size.
+    const far = path.join(await mkdtemp("/dev/shm/rr-far-"), "far-input");
     await writeFile(big, Buffer.alloc(LINK_FROM_BYTES, 7));
     await writeFile(small, Buffer.alloc(LINK_FROM_BYTES - 1, 7));
+    await writeFile(far, Buffer.alloc(LINK_FROM_BYTES, 7));
     const staging = new StagingRoot(path.join(base, "links"));
     const executor = new DockerStepExecutor({ engine, staging });
     const probe = `import os
 lines = []
-for name in ["big", "small"]:
+for name in ["big", "small", "far"]:
     st = os.stat("/in/" + name)
     try:
         open("/in/" + name, "ab"); writable = "writable"
     except OSError as e:
         writable = "read-only"
     lines.append("%s %d %d %s" % (name, st.st_size, st.st_nlink, writable))
-lines.append("small mtime %d" % os.stat("/in/small").st_mtime)
+lines.append("small mtime %d, far mtime %d" % (os.stat("/in/small").st_mtime, os.stat("/in/far").st_mtime))
 open("/out/output", "w").write("\\n".join(lines))
 `;
     const outputFile = path.join(base, "links-output");
     const result = await executor.runStep({
       ...pythonStep(probe, outputFile),
-      inputs: [fileSource("big", big, LINK_FROM_BYTES), fileSource("small", small, LINK_FROM_BYTES - 1)],
+      inputs: [
+        fileSource("big", big, LINK_FROM_BYTES),
+        fileSource("small", small, LINK_FROM_BYTES - 1),
+        fileSource("far", far, LINK_FROM_BYTES),
+      ],
     });
     expect(result).toMatchObject({ status: "succeeded" });
     expect((await readFile(outputFile, "utf8")).split("\n")).toEqual([
       `big ${LINK_FROM_BYTES} 2 read-only`,
       `small ${LINK_FROM_BYTES - 1} 1 read-only`,
-      `small mtime ${CONTRACT_ENV.SOURCE_DATE_EPOCH}`,
+      `far ${LINK_FROM_BYTES} 1 read-only`,
+      `small mtime ${CONTRACT_ENV.SOURCE_DATE_EPOCH}, far mtime ${CONTRACT_ENV.SOURCE_DATE_EPOCH}`,
     ]);
     await executor.settled();
     // The link went with the staged folder; the file it pointed at is untouched.
     expect((await stat(big)).nlink).toBe(1);
     await staging.dispose();
+    await rm(path.dirname(far), { recursive: true, force: true });
   });
 });
 
