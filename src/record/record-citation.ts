@@ -6,7 +6,7 @@ import { citationBytes } from "../handlers/index.js";
 import { VERSION } from "../version.js";
 import { loadArtifact } from "./load-artifacts.js";
 import { newArtifactId, newStepId } from "./record-ids.js";
-import type { NewRecord } from "./record-rows.js";
+import { singleSourceStep, type NewRecord } from "./record-rows.js";
 import { assertArtifactIdFree, writeRecord } from "./write-record.js";
 
 export interface CiteRequest {
@@ -48,18 +48,12 @@ export async function recordCitation(
       metadata: { recorded_by: `replay-runner ${VERSION}` },
     },
     environment: null,
-    step: {
-      id: newStepId(),
-      sourceArtifactId: source.id,
+    step: singleSourceStep(newStepId(), source, {
       stepType: "cite",
       method: `cite ${source.id} as doi:${request.doi}`,
       parameters,
-      inputHash: source.contentHash,
-      envHash: null,
       startedAt,
-      completedAt: new Date(),
-      inputRows: [],
-    },
+    }),
   };
   await writeRecord(deps.db, record);
   return record;

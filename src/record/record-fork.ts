@@ -7,7 +7,7 @@ import { copyHashed } from "../handlers/index.js";
 import { VERSION } from "../version.js";
 import { loadArtifact, loadInputs } from "./load-artifacts.js";
 import { newArtifactId, newStepId } from "./record-ids.js";
-import type { NewRecord } from "./record-rows.js";
+import { singleSourceStep, type NewRecord } from "./record-rows.js";
 import { scratchDir } from "./scratch-dir.js";
 import { assertArtifactIdFree, writeRecord } from "./write-record.js";
 
@@ -52,18 +52,12 @@ export async function recordFork(
       metadata: { recorded_by: `replay-runner ${VERSION}` },
     },
     environment: null,
-    step: {
-      id: newStepId(),
-      sourceArtifactId: source.id,
+    step: singleSourceStep(newStepId(), source, {
       stepType: "fork",
       method: `fork of ${source.id}`,
       parameters: {},
-      inputHash: source.contentHash,
-      envHash: null,
       startedAt,
-      completedAt: new Date(),
-      inputRows: [],
-    },
+    }),
   };
   await writeRecord(deps.db, record);
   return record;

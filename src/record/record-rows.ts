@@ -30,6 +30,26 @@ export interface NewStep {
   inputRows: { name: string; artifactId: string }[];
 }
 
+/**
+ * The step row of a built-in step over one source artifact (fork, cite): no environment, no
+ * input rows, input_hash the source's content hash.
+ */
+export function singleSourceStep(
+  id: string,
+  source: { id: string; contentHash: string },
+  step: { stepType: string; method: string; parameters: Record<string, unknown>; startedAt: Date },
+): NewStep {
+  return {
+    id,
+    sourceArtifactId: source.id,
+    ...step,
+    inputHash: source.contentHash,
+    envHash: null,
+    completedAt: new Date(),
+    inputRows: [],
+  };
+}
+
 /** Everything one command records: written together or not at all. */
 export interface NewRecord {
   artifact: NewArtifact;
