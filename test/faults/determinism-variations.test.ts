@@ -31,13 +31,12 @@ describe("determinism under host variations", () => {
       const f = new RegistryFixture(db, new BlobStore(registry.blobRoot));
       await f.artifact("raw", "a,b\n1,2\n");
       await f.step({ id: "s-raw", target: "raw", stepType: "ingest", inputHash: null });
-      await f.artifact("probe", "recorded elsewhere");
-      await f.step({
+      await f.scriptStep({
         id: "s-probe",
         source: "raw",
         target: "probe",
-        stepType: "transform",
-        parameters: { code_hash: await f.blob(PROBE) },
+        payload: "recorded elsewhere",
+        script: PROBE,
       });
     });
   });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BlobStore } from "../../src/blobs/index.js";
 import type { Manifest } from "../../src/replay/index.js";
 import { RegistryFixture } from "../support/registry-fixture.js";
-import { runCli, type CliResult } from "../support/run-cli.js";
+import { type CliResult, runCli } from "../support/run-cli.js";
 import { createTestRegistry, type TestRegistry } from "../support/test-registry.js";
 import { leftoversOf, readManifest, registryDigest, rowOf, strayFiles } from "./fault-harness.js";
 
@@ -266,13 +266,13 @@ describe("escape attempts by a step, through rerun", () => {
       await f.artifact("raw", "a,b\n1,2\n");
       await f.step({ id: "s-raw", target: "raw", stepType: "ingest", inputHash: null });
       for (const probe of PROBES) {
-        await f.artifact(probe.id, probe.recorded);
-        await f.step({
+        await f.scriptStep({
           id: `s-${probe.id}`,
           source: "raw",
           target: probe.id,
-          stepType: "transform",
-          parameters: { code_hash: await f.blob(probe.script), ...probe.parameters },
+          payload: probe.recorded,
+          script: probe.script,
+          parameters: probe.parameters,
         });
       }
       // One target that depends on every probe, so one replay runs them all.

@@ -91,13 +91,12 @@ export async function recordSlowCopy(
   const f = new RegistryFixture(db, new BlobStore(blobRoot));
   await f.artifact("raw", SLOW_RAW);
   await f.step({ id: "s-raw", target: "raw", stepType: "ingest", inputHash: null });
-  await f.artifact("slow", SLOW_RAW);
-  await f.step({
+  await f.scriptStep({
     id: "s-slow",
     source: "raw",
     target: "slow",
-    stepType: "transform",
-    parameters: { code_hash: await f.blob(slowCopyScript(seconds)) },
+    payload: SLOW_RAW,
+    script: slowCopyScript(seconds),
   });
   return f;
 }

@@ -57,80 +57,67 @@ describe.each(BACKENDS)("rerun flags (%s)", (backend) => {
       await f.artifact("raw", RAW);
       await f.step({ id: "s-raw", target: "raw", stepType: "ingest", inputHash: null });
       // The recorded "upper" payload is wrong: replaying s-upper mismatches, unless --from skips it.
-      await f.artifact("upper", "NOT WHAT THE SCRIPT WRITES\n");
-      await f.step({
+      await f.scriptStep({
         id: "s-upper",
         source: "raw",
         target: "upper",
-        stepType: "transform",
-        parameters: { code_hash: await f.blob(UPPER) },
+        payload: "NOT WHAT THE SCRIPT WRITES\n",
+        script: UPPER,
       });
-      await f.artifact("left", "NOT WHAT THE SCRIPT WRITES\n");
-      await f.step({
+      await f.scriptStep({
         id: "s-left",
         source: "upper",
         target: "left",
-        stepType: "transform",
-        parameters: { code_hash: await f.blob(SLOW_COPY) },
+        payload: "NOT WHAT THE SCRIPT WRITES\n",
+        script: SLOW_COPY,
       });
-      await f.artifact("right", RAW);
-      await f.step({
-        id: "s-right",
-        source: "raw",
-        target: "right",
-        stepType: "transform",
-        parameters: { code_hash: await f.blob(SLOW_COPY) },
-      });
-      await f.artifact("joined", `NOT WHAT THE SCRIPT WRITES\n${RAW}`);
-      await f.step({
+      await f.scriptStep({ id: "s-right", source: "raw", target: "right", payload: RAW, script: SLOW_COPY });
+      await f.scriptStep({
         id: "s-join",
         target: "joined",
+        payload: `NOT WHAT THE SCRIPT WRITES\n${RAW}`,
         stepType: "merge",
         inputs: [
           { name: "left", artifactId: "left" },
           { name: "right", artifactId: "right" },
         ],
-        parameters: { code_hash: await f.blob(JOIN) },
+        script: JOIN,
       });
       // A chain that reproduces fully.
-      await f.artifact("ok-upper", RAW.toUpperCase());
-      await f.step({
+      await f.scriptStep({
         id: "s-ok-upper",
         source: "raw",
         target: "ok-upper",
-        stepType: "transform",
-        parameters: { code_hash: await f.blob(UPPER) },
+        payload: RAW.toUpperCase(),
+        script: UPPER,
       });
       // A text step whose output carries the clock.
-      await f.artifact("clocked", "line one\nrun at 0000000000000000000\nline three\n");
-      await f.step({
+      await f.scriptStep({
         id: "s-clock",
         source: "raw",
         target: "clocked",
-        stepType: "transform",
-        parameters: { code_hash: await f.blob(CLOCK) },
+        payload: "line one\nrun at 0000000000000000000\nline three\n",
+        script: CLOCK,
       });
       // A frozen input big enough that checking it takes a while: its consumer does not wait.
       await f.artifact("big", BIG);
       await f.step({ id: "s-big", target: "big", stepType: "ingest", inputHash: null });
-      await f.artifact("big-size", String(BIG.length));
-      await f.step({
+      await f.scriptStep({
         id: "s-big-size",
         source: "big",
         target: "big-size",
-        stepType: "transform",
-        parameters: { code_hash: await f.blob(SIZE) },
+        payload: String(BIG.length),
+        script: SIZE,
       });
       // A frozen input whose blob is gone.
       await f.artifact("lost", "these bytes were lost", { storeBlob: false });
       await f.step({ id: "s-lost", target: "lost", stepType: "ingest", inputHash: null });
-      await f.artifact("from-lost", "THESE BYTES WERE LOST");
-      await f.step({
+      await f.scriptStep({
         id: "s-from-lost",
         source: "lost",
         target: "from-lost",
-        stepType: "transform",
-        parameters: { code_hash: await f.blob(UPPER) },
+        payload: "THESE BYTES WERE LOST",
+        script: UPPER,
       });
     });
   });

@@ -50,22 +50,8 @@ describe("interrupting a replay", () => {
       const f = new RegistryFixture(db, new BlobStore(registry.blobRoot));
       await f.artifact("raw", "x");
       await f.step({ id: "s-raw", target: "raw", stepType: "ingest", inputHash: null });
-      await f.artifact("slow", "never");
-      await f.step({
-        id: "s-slow",
-        source: "raw",
-        target: "slow",
-        stepType: "transform",
-        parameters: { code_hash: await f.blob(SLEEPY) },
-      });
-      await f.artifact("quick", "x");
-      await f.step({
-        id: "s-quick",
-        source: "raw",
-        target: "quick",
-        stepType: "transform",
-        parameters: { code_hash: await f.blob(COPY) },
-      });
+      await f.scriptStep({ id: "s-slow", source: "raw", target: "slow", payload: "never", script: SLEEPY });
+      await f.scriptStep({ id: "s-quick", source: "raw", target: "quick", payload: "x", script: COPY });
     });
   });
   afterAll(async () => {

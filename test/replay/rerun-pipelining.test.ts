@@ -44,14 +44,7 @@ describe("pipelining", () => {
         ["second", COPY],
         ["third", COPY],
       ] as const) {
-        await f.artifact(id, "carried along\n");
-        await f.step({
-          id: `s-${id}`,
-          source,
-          target: id,
-          stepType: "transform",
-          parameters: { code_hash: await f.blob(code) },
-        });
+        await f.scriptStep({ id: `s-${id}`, source, target: id, payload: "carried along\n", script: code });
         source = id;
       }
     });

@@ -70,6 +70,28 @@ export class RegistryFixture {
     return envHash;
   }
 
+  /**
+   * A container step running `script` (a transform unless `stepType` says otherwise): the
+   * target artifact recorded with `payload`, the script's blob, and the step row with
+   * `code_hash` and any other `parameters`.
+   */
+  async scriptStep(
+    options: Omit<StepOptions, "stepType" | "parameters"> & {
+      payload: string | Uint8Array;
+      script: string;
+      stepType?: string;
+      parameters?: Record<string, unknown>;
+    },
+  ): Promise<void> {
+    const { payload, script, parameters, ...step } = options;
+    await this.artifact(step.target, payload);
+    await this.step({
+      stepType: "transform",
+      ...step,
+      parameters: { code_hash: await this.blob(script), ...parameters },
+    });
+  }
+
   async step(options: StepOptions): Promise<void> {
     let inputHash: string | null = options.inputHash === undefined ? "auto" : options.inputHash;
     if (inputHash === "auto") {
