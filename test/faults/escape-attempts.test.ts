@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BlobStore } from "../../src/blobs/index.js";
 import type { Manifest } from "../../src/replay/index.js";
 import { RegistryFixture } from "../support/registry-fixture.js";
-import { type CliResult, runCli } from "../support/run-cli.js";
+import { type CliResult, ownStderr, runCli } from "../support/run-cli.js";
 import { createTestRegistry, type TestRegistry } from "../support/test-registry.js";
 import { leftoversOf, readManifest, registryDigest, rowOf, strayFiles } from "./fault-harness.js";
 
@@ -301,7 +301,7 @@ describe("escape attempts by a step, through rerun", () => {
   const payloadOf = (id: string) => readFile(path.join(out, "artifacts", id), "utf8");
 
   it("ends as a replay that did not reproduce (exit 1), with nothing lost", async () => {
-    expect(result.stderr).toBe("");
+    expect(ownStderr(result.stderr)).toBe("");
     expect(result.code).toBe(1);
     expect(await registryDigest(registry)).toBe(digestBefore);
     expect(await leftoversOf(result.pid)).toEqual({ containers: [], volumes: [] });

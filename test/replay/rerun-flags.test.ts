@@ -9,7 +9,7 @@ import { BlobStore } from "../../src/blobs/index.js";
 import { contentHashOf } from "../../src/hashing/index.js";
 import type { Manifest } from "../../src/replay/index.js";
 import { RegistryFixture } from "../support/registry-fixture.js";
-import { runCli } from "../support/run-cli.js";
+import { ownStderr, runCli } from "../support/run-cli.js";
 import { BACKENDS, createTestRegistry, type TestRegistry } from "../support/test-registry.js";
 
 const RAW = "a,b\n1,2\n";
@@ -140,7 +140,7 @@ describe.each(BACKENDS)("rerun flags (%s)", (backend) => {
 
   it("exits 0 when every step reproduced, and writes to a new folder under REPLAY_HOME without --out", async () => {
     const result = await cli(["rerun", "ok-upper"]);
-    expect(result.stderr).toBe("");
+    expect(ownStderr(result.stderr)).toBe("");
     expect(result.code).toBe(0);
     const folder = /manifest: (.*manifest\.json)/.exec(result.stdout)?.[1];
     expect(folder).toMatch(/^\.replay\/replays\/r-\d{8}T\d{6}-[0-9a-f]{6}\/manifest\.json$/);

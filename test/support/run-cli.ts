@@ -69,3 +69,15 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
     child.stdin.end(options.input ?? "");
   });
 }
+
+/**
+ * stderr without the line a replay prints when it swept what dead processes left on this host:
+ * test files run in parallel and some kill CLIs on purpose, so any replay may sweep their
+ * leftovers. Everything else the replay says is kept.
+ */
+export function ownStderr(stderr: string): string {
+  return stderr.replace(
+    /^removed \d+ container\(s\), \d+ volume\(s\) and \d+ staging folder\(s\) left by runs that no longer exist\n/m,
+    "",
+  );
+}
