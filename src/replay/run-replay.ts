@@ -15,7 +15,6 @@ import {
   handlerFor,
   type HandlerOutcome,
   type PrepareContext,
-  type PreparedReplay,
   type ReplayInput,
   type StepHandler,
 } from "../handlers/index.js";
@@ -148,12 +147,7 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
       const upstream = cs.upstreamStepIds.filter(willRun);
       let markBegun = (): void => undefined;
       begun.set(cs.step.id, new Promise<void>((resolve) => (markBegun = resolve)));
-      const inSlot = <T>(work: () => Promise<T>): Promise<T> =>
-        limit(() => {
-          markBegun();
-          return work();
-        });
-      const all = () => Promise.all(upstream.flatMap((id) => results.get(id) ?? []));
+      const resultsOf = (ids: string[]) => Promise.all(ids.flatMap((id) => results.get(id) ?? []));
       results.set(
         cs.step.id,
         (async () => {
@@ -176,11 +170,16 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
             // Pipelining: a step takes a slot as soon as each parent holds one, and prepares its
             // container there (image, script, create) while the parents finish.
             await Promise.all(awaited.flatMap((id) => begun.get(id) ?? []));
-            const parents = Promise.all(awaited.flatMap((id) => results.get(id) ?? []));
+            const parents = resultsOf(awaited);
             parents.catch(() => undefined); // awaited in replayStep; may settle before that
-            const first = await inSlot(() => replayStep(cs, parents, provisional));
+            const first = await limit(() => {
+              markBegun();
+              return replayStep(cs, parents, provisional);
+            });
             if (first !== "redo") return first;
-            const second = await limit(async () => replayStep(cs, Promise.resolve(await all())));
+            // Again, on what every parent gave; waited for outside a slot, like any parent.
+            const all = await resultsOf(upstream);
+            const second = await limit(() => replayStep(cs, Promise.resolve(all)));
             if (second === "redo")
               throw new Error("internal: a replay without provisional inputs asked to be redone");
             return second;
@@ -244,17 +243,24 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
       };
       const prepared =
         handler?.prepare !== undefined && !isAborted(signal) ? handler.prepare(handlerContext) : undefined;
-      const use = { prepared, used: false };
+      // An object, not a let: the flag is set inside runHandler, after this function's checks.
+      const preparedRan = { yes: false };
+      const runHandler = (h: StepHandler, inputs: ReplayInput[]): Promise<HandlerOutcome> => {
+        if (prepared === undefined) return h.replay({ ...handlerContext, inputs });
+        preparedRan.yes = true;
+        return prepared.replay(inputs);
+      };
       try {
         return await replayReadyStep(cs, await parentsReady, {
           provisional,
           handler,
-          handlerContext,
           warnings,
-          use,
+          partial: handlerContext.outputFile,
+          runHandler,
         });
       } finally {
-        if (!use.used) prepared?.discard();
+        // A step that ends before its handler runs (inputs lost, interrupted) removes what it prepared.
+        if (!preparedRan.yes) prepared?.discard();
       }
     }
 
@@ -264,13 +270,12 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
       context: {
         provisional: Map<string, Payload> | undefined;
         handler: StepHandler | undefined;
-        handlerContext: PrepareContext;
         warnings: string[];
-        use: { prepared: PreparedReplay | undefined; used: boolean };
+        partial: string;
+        runHandler: (handler: StepHandler, inputs: ReplayInput[]) => Promise<HandlerOutcome>;
       },
     ): Promise<StepResult | "redo"> {
-      const { provisional, handler, handlerContext, warnings, use } = context;
-      const partial = handlerContext.outputFile;
+      const { provisional, handler, warnings, partial, runHandler } = context;
       const { step, target } = cs;
       const t0 = performance.now();
       const row: ManifestStep = {
@@ -370,12 +375,7 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
 
       let outcome: HandlerOutcome;
       try {
-        if (use.prepared !== undefined) {
-          use.used = true;
-          outcome = await use.prepared.replay(inputs);
-        } else {
-          outcome = await handler.replay({ ...handlerContext, inputs });
-        }
+        outcome = await runHandler(handler, inputs);
       } catch (error) {
         await removeQuietly(partial);
         outcome = {
