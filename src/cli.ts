@@ -10,6 +10,7 @@ import { Command, CommanderError, Option } from "commander";
 import { COMMANDS } from "./commands/index.js";
 import { styleFor } from "./commands/terminal-style.js";
 import { EXIT, EXIT_CODES_HELP, ReplayError, exitCodeFor, isReplayError, messageOf } from "./errors/index.js";
+import { visibleLines } from "./terminal/index.js";
 import { VERSION } from "./version.js";
 
 export function buildProgram(): Command {
@@ -68,16 +69,18 @@ function report(error: unknown, debug: boolean): number {
             cause: error,
           },
         );
-  process.stderr.write(`${style.red("error")}: ${replayError.message}\n`);
-  if (replayError.hint !== undefined) process.stderr.write(`${style.dim("hint")}: ${replayError.hint}\n`);
+  // Messages quote ids from the registry and argv, and steps' stderr: nothing raw reaches the terminal.
+  process.stderr.write(`${style.red("error")}: ${visibleLines(replayError.message)}\n`);
+  if (replayError.hint !== undefined)
+    process.stderr.write(`${style.dim("hint")}: ${visibleLines(replayError.hint)}\n`);
   if (debug) {
     let current: unknown = replayError;
     while (current instanceof Error) {
-      process.stderr.write(`${current.stack ?? current.message}\n`);
+      process.stderr.write(`${visibleLines(current.stack ?? current.message)}\n`);
       current = current.cause;
       if (current !== undefined) process.stderr.write("caused by: ");
     }
-    if (current !== undefined) process.stderr.write(`${inspect(current)}\n`);
+    if (current !== undefined) process.stderr.write(`${visibleLines(inspect(current))}\n`);
   }
   return exitCodeFor(replayError.code);
 }
