@@ -29,6 +29,8 @@ export function buildProgram(): Command {
     .addOption(new Option("--home <dir>", "replay-runner's folder (default: $REPLAY_HOME, else ./.replay)"))
     .option("--debug", "print stack traces and causes of errors")
     .showHelpAfterError("(run with --help for usage)")
+    // Commander quotes argv in its errors ("unknown command '...'"): shown visibly, like ours.
+    .configureOutput({ writeErr: (text) => process.stderr.write(visibleLines(text)) })
     .addHelpText(
       "after",
       `\nEnvironment: DATABASE_URL, REPLAY_BLOBS, REPLAY_HOME, DOCKER_HOST, REPLAY_WHEELHOUSE, REPLAY_PIP_INDEX_URL, NO_COLOR\n\n${EXIT_CODES_HELP}`,

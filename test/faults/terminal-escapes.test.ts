@@ -159,6 +159,13 @@ describe("registry text with terminal escapes", () => {
     expect(result.stderr).toContain("nope\\x1b]0;pwned\\x07\\x1b[2J");
   });
 
+  it("argv quoted by the command line parser is shown visibly", async () => {
+    const result = await run([`no-such${CLEAR}`]);
+    expectInert(result);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("error: unknown command 'no-such\\x1b[2J'\n");
+  });
+
   it("rerun --dry-run prints the plan visibly", async () => {
     const result = await run(["rerun", FIG, "--dry-run"]);
     expectInert(result);
