@@ -12,7 +12,7 @@ import { contentHashOf } from "../../src/hashing/index.js";
 import { RegistryFixture } from "../support/registry-fixture.js";
 import { type CliResult, ownStderr, runCli } from "../support/run-cli.js";
 import { createTestRegistry, type TestRegistry } from "../support/test-registry.js";
-import { readManifest, rowOf } from "./fault-harness.js";
+import { leftoversOf, readManifest, registryDigest, rowOf, strayFiles } from "./fault-harness.js";
 
 const OSC_TITLE = "\x1b]0;pwned\x07";
 const CLEAR = "\x1b[2J";
@@ -62,6 +62,7 @@ function expectInert(result: CliResult): void {
 
 describe("registry text with terminal escapes", () => {
   let registry: TestRegistry;
+  let digestBefore: string;
   const run = (args: string[]) => runCli(args, { env: registry.env, cwd: registry.dir });
 
   beforeAll(async () => {
@@ -84,9 +85,12 @@ describe("registry text with terminal escapes", () => {
         script: STDERR_SCRIPT,
       });
     });
+    digestBefore = await registryDigest(registry);
   });
 
   afterAll(async () => {
+    // Printing and replaying wrote nothing back.
+    expect(await registryDigest(registry)).toBe(digestBefore);
     await registry.dispose();
   });
 
@@ -200,6 +204,7 @@ describe("registry text with terminal escapes", () => {
     const manifest = await readManifest(out);
     expect(rowOf(manifest, FORK).status).toBe("mismatch");
     expect(rowOf(manifest, ODD).status).toBe("unreplayable");
+    expect(await strayFiles(out)).toEqual([]);
   });
 
   it("rerun shows a step's hostile stderr line visibly in its reason", async () => {
@@ -213,6 +218,8 @@ describe("registry text with terminal escapes", () => {
     expect(result.stdout).toContain(`of ${FAILS_SHOWN}: 2 step(s)`);
     const manifest = await readManifest(out);
     expect(rowOf(manifest, FAILED_STEP).reason).toContain("\\x1b]0;stderr\\x07");
+    expect(await leftoversOf(result.pid)).toEqual({ containers: [], volumes: [] });
+    expect(await strayFiles(out)).toEqual([]);
     await rm(out, { recursive: true, force: true });
   });
 });
