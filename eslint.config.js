@@ -31,13 +31,25 @@ export default tseslint.config(
             { name: "dockerode", message: "Only src/runner/docker-engine.ts talks to dockerode." },
             { name: "pg", message: "Only src/db/sql-client.ts talks to pg." },
             { name: "@electric-sql/pglite", message: "Only src/db/sql-client.ts talks to PGlite." },
+            {
+              name: "pg-connection-string",
+              message: "Only src/db/pg-connection.ts reads connection strings.",
+            },
+          ],
+          patterns: [
+            { group: ["pgpass", "pgpass/*"], message: "Only src/db/pg-connection.ts reads password files." },
           ],
         },
       ],
     },
   },
   {
-    files: ["src/runner/docker-engine.ts", "src/db/sql-client.ts", "src/server/job-queue-postgres.ts"],
+    files: [
+      "src/runner/docker-engine.ts",
+      "src/db/sql-client.ts",
+      "src/db/pg-connection.ts",
+      "src/server/job-queue-postgres.ts",
+    ],
     rules: { "no-restricted-imports": "off" },
   },
   { files: ["eslint.config.js"], ...tseslint.configs.disableTypeChecked },

@@ -10,6 +10,7 @@ import { Command, CommanderError, Option } from "commander";
 import { COMMANDS } from "./commands/index.js";
 import { styleFor } from "./commands/terminal-style.js";
 import { EXIT, EXIT_CODES_HELP, ReplayError, exitCodeFor, isReplayError, messageOf } from "./errors/index.js";
+import { visibleLines } from "./terminal/index.js";
 import { VERSION } from "./version.js";
 
 export function buildProgram(): Command {
@@ -28,6 +29,8 @@ export function buildProgram(): Command {
     .addOption(new Option("--home <dir>", "replay-runner's folder (default: $REPLAY_HOME, else ./.replay)"))
     .option("--debug", "print stack traces and causes of errors")
     .showHelpAfterError("(run with --help for usage)")
+    // Commander quotes argv in its errors ("unknown command '...'"): shown visibly, like ours.
+    .configureOutput({ writeErr: (text) => process.stderr.write(visibleLines(text)) })
     .addHelpText(
       "after",
       `\nEnvironment: DATABASE_URL, REPLAY_BLOBS, REPLAY_HOME, DOCKER_HOST, REPLAY_WHEELHOUSE, REPLAY_PIP_INDEX_URL, NO_COLOR\n\n${EXIT_CODES_HELP}`,
@@ -68,16 +71,18 @@ function report(error: unknown, debug: boolean): number {
             cause: error,
           },
         );
-  process.stderr.write(`${style.red("error")}: ${replayError.message}\n`);
-  if (replayError.hint !== undefined) process.stderr.write(`${style.dim("hint")}: ${replayError.hint}\n`);
+  // Messages quote ids from the registry and argv, and steps' stderr: nothing raw reaches the terminal.
+  process.stderr.write(`${style.red("error")}: ${visibleLines(replayError.message)}\n`);
+  if (replayError.hint !== undefined)
+    process.stderr.write(`${style.dim("hint")}: ${visibleLines(replayError.hint)}\n`);
   if (debug) {
     let current: unknown = replayError;
     while (current instanceof Error) {
-      process.stderr.write(`${current.stack ?? current.message}\n`);
+      process.stderr.write(`${visibleLines(current.stack ?? current.message)}\n`);
       current = current.cause;
       if (current !== undefined) process.stderr.write("caused by: ");
     }
-    if (current !== undefined) process.stderr.write(`${inspect(current)}\n`);
+    if (current !== undefined) process.stderr.write(`${visibleLines(inspect(current))}\n`);
   }
   return exitCodeFor(replayError.code);
 }

@@ -11,9 +11,12 @@
  *   ├─ a.csv: clean-a (table) <- step clean-a: transform "Clean" [env pinned]
  *   │  raw (dataset) <- step ingest-raw: ingest "Fetch" [env unpinned] [frozen root: ingest]
  *   └─ b.csv: raw (dataset) (see above)
+ *
+ * Every id, type, method and input name is the registry's text, made visible before it is styled.
  */
 import type { Artifact, Chain, ChainStep, EnvironmentState } from "./types.js";
 import { shortContentHash } from "../hashing/index.js";
+import { visibleText as v } from "../terminal/index.js";
 
 export interface TreeStyle {
   red(text: string): string;
@@ -53,12 +56,12 @@ function describe(
   options: Required<TreeOptions>,
 ): string {
   const { style } = options;
-  const head = `${artifact.id} (${artifact.artifactType})`;
+  const head = `${v(artifact.id)} (${v(artifact.artifactType)})`;
   if (producer === undefined) return `${head} ${style.yellow("[frozen root: not produced by any step]")}`;
   const s = producer.step;
   const envIrrelevant = producer.environment.kind === "unpinned" && !options.runsCode(s.stepType);
   const env = envIrrelevant ? "" : ` ${environmentLabel(producer.environment, style)}`;
-  const line = `${head} <- step ${s.id}: ${s.stepType} ${JSON.stringify(s.method)}${env}`;
+  const line = `${head} <- step ${v(s.id)}: ${v(s.stepType)} ${v(JSON.stringify(s.method))}${env}`;
   return s.stepType === "ingest" ? `${line} ${style.yellow("[frozen root: ingest]")}` : line;
 }
 
@@ -82,10 +85,10 @@ export function renderLineageTree(chain: Chain, treeOptions: TreeOptions = {}): 
   // printed above any "(see above)" reference to it.
   const stack: Pending[] = [{ artifact: chain.target, label: null, linePrefix: "", childIndent: "" }];
   for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
-    const label = node.label === null ? "" : `${node.label}: `;
+    const label = node.label === null ? "" : `${v(node.label)}: `;
     if (printed.has(node.artifact.id)) {
       lines.push(
-        `${node.linePrefix}${label}${node.artifact.id} (${node.artifact.artifactType}) ${style.dim("(see above)")}`,
+        `${node.linePrefix}${label}${v(node.artifact.id)} (${v(node.artifact.artifactType)}) ${style.dim("(see above)")}`,
       );
       continue;
     }

@@ -1,5 +1,6 @@
 /** The text `rerun --dry-run` prints: the plan, one line per step, then what is frozen and what is wrong. */
 import type { DryRunPlan } from "../replay/index.js";
+import { visibleText } from "../terminal/index.js";
 
 export function formatDryRun(plan: DryRunPlan): string {
   const lines = [
@@ -24,5 +25,6 @@ export function formatDryRun(plan: DryRunPlan): string {
   lines.push(
     `planned in ${plan.timings_ms.walk_and_plan} ms, checked in ${plan.timings_ms.integrity_checks} ms; nothing was run`,
   );
-  return `${lines.join("\n")}\n`;
+  // Every line quotes ids, types and reasons from the registry.
+  return `${lines.map(visibleText).join("\n")}\n`;
 }

@@ -10,6 +10,7 @@ import {
 import { EXIT_CODES_HELP, ReplayError } from "../errors/index.js";
 import { handlerFor } from "../handlers/index.js";
 import { settingsOf, withRegistry } from "./command-context.js";
+import { visibleJson, visibleText } from "../terminal/index.js";
 import { styleFor } from "./terminal-style.js";
 
 interface LineageOptions {
@@ -74,7 +75,7 @@ export function registerLineageCommand(program: Command): void {
       const settings = settingsOf(command);
       const chain = await withRegistry(settings, {}, (db) => walkChain(db, artifactId));
       if (options.json === true) {
-        process.stdout.write(`${JSON.stringify(chainToJson(chain), null, 2)}\n`);
+        process.stdout.write(`${visibleJson(chainToJson(chain))}\n`);
       } else {
         process.stdout.write(
           renderLineageTree(chain, {
@@ -87,7 +88,7 @@ export function registerLineageCommand(program: Command): void {
       const stderrStyle = styleFor(process.stderr);
       for (const artifact of chain.unproducedArtifacts) {
         process.stderr.write(
-          `${stderrStyle.yellow("warning")}: artifact ${artifact.id} was produced by no recorded step; a replay takes it as it is\n`,
+          `${stderrStyle.yellow("warning")}: artifact ${visibleText(artifact.id)} was produced by no recorded step; a replay takes it as it is\n`,
         );
       }
       const problem = environmentProblems(chain);

@@ -5,12 +5,13 @@
 import type { NewRecord } from "../record/index.js";
 import { styleFor } from "./terminal-style.js";
 import { shortContentHash } from "../hashing/index.js";
+import { visibleText as v } from "../terminal/index.js";
 
 export function reportRecorded(record: NewRecord): void {
   const { artifact, step } = record;
   const style = styleFor(process.stderr);
   process.stderr.write(
-    `${style.green("recorded")} ${artifact.id} (${artifact.artifactType}, ${artifact.sizeBytes} bytes, ${shortContentHash(artifact.contentHash)}) by ${step.stepType} step ${step.id}\n`,
+    `${style.green("recorded")} ${v(artifact.id)} (${v(artifact.artifactType)}, ${artifact.sizeBytes} bytes, ${shortContentHash(artifact.contentHash)}) by ${v(step.stepType)} step ${v(step.id)}\n`,
   );
   process.stdout.write(`${artifact.id}\n`);
 }

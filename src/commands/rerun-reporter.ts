@@ -1,8 +1,13 @@
-/** Terminal progress for `rerun`: a line per step as it finishes, a live status line on a TTY, a summary. */
+/**
+ * Terminal progress for `rerun`: a line per step as it finishes, a live status line on a TTY, a
+ * summary. Ids, step types, reasons, warnings and diffs come from the registry, steps and
+ * payloads: each is made visible (terminal/visible-text.ts) before it is styled or padded.
+ */
 import type { ChainStep } from "../chain/types.js";
 import type { Manifest, ManifestStep, ReplayReporter } from "../replay/index.js";
 import { styleFor, type Style } from "./terminal-style.js";
 import { shortContentHash } from "../hashing/index.js";
+import { visibleText } from "../terminal/index.js";
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(2)}s`;
@@ -38,7 +43,7 @@ export class TerminalReporter implements ReplayReporter {
 
   private drawStatus(): void {
     if (!this.live.isTTY) return;
-    const names = [...this.running].slice(0, 3).join(", ");
+    const names = [...this.running].slice(0, 3).map(visibleText).join(", ");
     const more = this.running.size > 3 ? ` +${this.running.size - 3}` : "";
     this.live.write(`\r\x1b[2K${this.style.dim(`[${this.done}/${this.total}] running: ${names}${more}`)}`);
     this.statusShown = true;
@@ -51,10 +56,13 @@ export class TerminalReporter implements ReplayReporter {
     chain: { target: { id: string } };
   }): void {
     this.total = info.executed.length;
-    this.idWidth = Math.min(40, Math.max(0, ...info.executed.map((s) => s.step.id.length)));
-    this.typeWidth = Math.min(20, Math.max(0, ...info.executed.map((s) => s.step.stepType.length)));
+    this.idWidth = Math.min(40, Math.max(0, ...info.executed.map((s) => visibleText(s.step.id).length)));
+    this.typeWidth = Math.min(
+      20,
+      Math.max(0, ...info.executed.map((s) => visibleText(s.step.stepType).length)),
+    );
     this.out.write(
-      `${this.style.bold("replay")} ${info.replayId} of ${info.chain.target.id}: ${this.total} step(s) -> ${info.outDir}\n`,
+      `${this.style.bold("replay")} ${visibleText(info.replayId)} of ${visibleText(info.chain.target.id)}: ${this.total} step(s) -> ${visibleText(info.outDir)}\n`,
     );
   }
 
@@ -76,21 +84,21 @@ export class TerminalReporter implements ReplayReporter {
       unreplayable: s.yellow("! unreplayable"),
       interrupted: s.yellow("! interrupted "),
     };
-    const reason = row.reason === null ? "" : `  ${shortenHashes(row.reason)}`;
-    const id = row.step_id.padEnd(this.idWidth);
-    const type = s.dim(row.step_type.padEnd(this.typeWidth));
+    const reason = row.reason === null ? "" : `  ${visibleText(shortenHashes(row.reason))}`;
+    const id = visibleText(row.step_id).padEnd(this.idWidth);
+    const type = s.dim(visibleText(row.step_type).padEnd(this.typeWidth));
     this.out.write(
       `  ${mark[row.status]} ${id}  ${type}  ${seconds(row.duration_ms).padStart(7)}${reason}\n`,
     );
-    for (const w of row.warnings) this.out.write(`      ${s.yellow("warning")}: ${w}\n`);
+    for (const w of row.warnings) this.out.write(`      ${s.yellow("warning")}: ${visibleText(w)}\n`);
     for (const line of extra?.diffSummary?.split("\n") ?? [])
-      this.out.write(`      ${s.dim("diff")}  ${line}\n`);
+      this.out.write(`      ${s.dim("diff")}  ${visibleText(line)}\n`);
     if (this.running.size > 0) this.drawStatus();
   }
 
   warning(message: string): void {
     this.clearStatus();
-    this.out.write(`  ${this.style.yellow("warning")}: ${message}\n`);
+    this.out.write(`  ${this.style.yellow("warning")}: ${visibleText(message)}\n`);
   }
 
   finished(manifest: Manifest): void {
@@ -115,7 +123,7 @@ export class TerminalReporter implements ReplayReporter {
     );
     if (manifest.first_divergence !== null) {
       this.out.write(
-        `first divergence: ${s.bold(manifest.first_divergence.step_id)}: ${shortenHashes(manifest.first_divergence.reason)}\n`,
+        `first divergence: ${s.bold(visibleText(manifest.first_divergence.step_id))}: ${visibleText(shortenHashes(manifest.first_divergence.reason))}\n`,
       );
     }
   }

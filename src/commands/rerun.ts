@@ -4,6 +4,7 @@ import { Option, type Command } from "commander";
 import { z } from "zod";
 import { EXIT, EXIT_CODES_HELP, ReplayError } from "../errors/index.js";
 import { dryRunReplay, exitCodeOf, newReplayId, runReplay } from "../replay/index.js";
+import { visibleJson, visibleLines } from "../terminal/index.js";
 import { VERSION } from "../version.js";
 import { openRegistry, settingsOf, useRegistry, withRegistry } from "./command-context.js";
 import { formatDryRun } from "./dry-run-output.js";
@@ -62,7 +63,7 @@ export function registerRerunCommand(program: Command): void {
         const plan = await withRegistry(settings, {}, (db) =>
           dryRunReplay(db, settings.blobRoot, { artifactId, from: opts.from }),
         );
-        process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : formatDryRun(plan));
+        process.stdout.write(opts.json ? `${visibleJson(plan)}\n` : formatDryRun(plan));
         process.exitCode = plan.problems.length > 0 ? EXIT.integrity : EXIT.ok;
         return;
       }
@@ -75,7 +76,7 @@ export function registerRerunCommand(program: Command): void {
       // WebAssembly on background threads meanwhile, PostgreSQL answers the connection.
       const registry = openRegistry(settings, { migrate: true });
       await using services = await createReplayServices(settings, {
-        log: (line) => process.stderr.write(`${line}\n`),
+        log: (line) => process.stderr.write(`${visibleLines(line)}\n`),
         runId: replayId,
         signal: interrupts.signal,
       });
@@ -102,7 +103,7 @@ export function registerRerunCommand(program: Command): void {
           },
         ),
       );
-      if (opts.json) process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
+      if (opts.json) process.stdout.write(`${visibleJson(manifest)}\n`);
       else
         process.stdout.write(
           `manifest: ${path.relative(process.cwd(), path.join(outDir, "manifest.json")) || "manifest.json"}\n`,

@@ -10,6 +10,7 @@ import { BlobStore } from "../blobs/index.js";
 import { EXIT_CODES_HELP, ReplayError } from "../errors/index.js";
 import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, plainFileName } from "../handlers/index.js";
 import { BASE_IMAGE } from "../images/types.js";
+import { visibleLines } from "../terminal/index.js";
 import {
   CONTAINER_STEP_TYPES,
   parseInputSpecs,
@@ -154,7 +155,7 @@ export function registerRunCommand(program: Command): void {
       const blobs = new BlobStore(settings.blobRoot);
       const runId = newRunId();
       await using interrupts = relayInterrupts();
-      const log = (line: string) => process.stderr.write(`${line}\n`);
+      const log = (line: string) => process.stderr.write(`${visibleLines(line)}\n`);
       const record = await withRecordRegistry(settings, async (db) => {
         // Refuse what a user can get wrong before Docker is even contacted.
         const prepared = await prepareContainerStep(

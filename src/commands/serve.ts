@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { ReplayError } from "../errors/index.js";
+import { visibleLines } from "../terminal/index.js";
 import { connectDockerEngine, reapStale, removeRunResources } from "../runner/index.js";
 import { settingsOf } from "./command-context.js";
 import { createReplayServices } from "./replay-services.js";
@@ -52,7 +53,8 @@ export function registerServeCommand(program: Command): void {
       }
       const settings = settingsOf(command);
       const token = process.env.REPLAY_API_TOKEN?.trim();
-      const log = (line: string) => process.stderr.write(`${line}\n`);
+      // The server logs replays' failures, which quote the registry: made visible (terminal/).
+      const log = (line: string) => process.stderr.write(`${visibleLines(line)}\n`);
       const engine = connectDockerEngine({ dockerHost: settings.dockerHost });
       // Loaded here, not at start-up: fastify and pg-boss cost every other command ~200 ms.
       const { startServer } = await import("../server/index.js");

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { BlobStore } from "../blobs/index.js";
 import { EXIT_CODES_HELP, ReplayError } from "../errors/index.js";
 import { describeArtifact, descriptionToJson, descriptionToText } from "../record/index.js";
+import { visibleJson } from "../terminal/index.js";
 import { settingsOf, withRegistry } from "./command-context.js";
 
 interface ShowOptions {
@@ -37,7 +38,7 @@ export function registerShowCommand(program: Command): void {
       const description = await withRegistry(settings, {}, (db) => describeArtifact(db, blobs, artifactId));
       process.stdout.write(
         options.json === true
-          ? `${JSON.stringify(descriptionToJson(description), null, 2)}\n`
+          ? `${visibleJson(descriptionToJson(description))}\n`
           : descriptionToText(description),
       );
       const { check } = description.blob;

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { stepTypeCounts } from "../chain/index.js";
 import { EXIT_CODES_HELP } from "../errors/index.js";
 import { isHandled } from "../handlers/index.js";
+import { visibleJson, visibleText } from "../terminal/index.js";
 import { settingsOf, withRegistry } from "./command-context.js";
 
 interface StepTypesOptions {
@@ -45,10 +46,14 @@ export function registerStepTypesCommand(program: Command): void {
           count: c.count,
           handled: isHandled(c.stepType),
         }));
-        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        process.stdout.write(`${visibleJson(rows)}\n`);
         return;
       }
-      const rows = counts.map((c) => [c.stepType, String(c.count), isHandled(c.stepType) ? "yes" : "no"]);
+      const rows = counts.map((c) => [
+        visibleText(c.stepType),
+        String(c.count),
+        isHandled(c.stepType) ? "yes" : "no",
+      ]);
       process.stdout.write(`${table([["step_type", "count", "handled"], ...rows])}\n`);
     });
 }

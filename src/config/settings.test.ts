@@ -21,3 +21,25 @@ describe("REPLAY_HOST_MOUNTS", () => {
     );
   });
 });
+
+describe("the registry URL", () => {
+  it("is refused unless postgres:// or postgresql://, shown without its password", () => {
+    const refusal = (db: string) => {
+      try {
+        resolveSettings({ db }, {}, "/work");
+      } catch (error) {
+        return (error as ReplayError).message;
+      }
+      return "accepted";
+    };
+    expect(refusal("host=db user=ada password=Zq7-s3cret")).toBe(
+      'The registry URL "host=db user=ada password=***" must be a postgres:// or postgresql:// URL.',
+    );
+    expect(refusal("mysql://ada:Zq7-s3cret@db/registry")).toBe(
+      'The registry URL "mysql://ada:***@db/registry" must be a postgres:// or postgresql:// URL.',
+    );
+    expect(resolveSettings({ db: "postgres://ada:Zq7-s3cret@db/registry" }, {}, "/work").databaseUrl).toBe(
+      "postgres://ada:Zq7-s3cret@db/registry",
+    );
+  });
+});

@@ -5,6 +5,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { ReplayError } from "../errors/index.js";
+import { redactDatabaseUrl } from "./redact-url.js";
 
 export interface Settings {
   /** null: the embedded registry under `home`. */
@@ -85,7 +86,7 @@ export function resolveSettings(
     if (!parsed.success) {
       throw new ReplayError(
         "USAGE",
-        `The registry URL "${rawUrl}" ${parsed.error.issues[0]?.message ?? "is invalid"}.`,
+        `The registry URL "${redactDatabaseUrl(rawUrl)}" ${parsed.error.issues[0]?.message ?? "is invalid"}.`,
         {
           hint: "Use e.g. postgres:///registry?host=/var/run/postgresql&user=root, or unset DATABASE_URL for the embedded registry.",
         },

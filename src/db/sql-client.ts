@@ -9,7 +9,8 @@ import v8 from "node:v8";
 // ~70 ms of start-up), so a command pays for one of them, and --help or --version for neither.
 import type { PGlite } from "@electric-sql/pglite";
 import type pg from "pg";
-import { ReplayError, messageOf } from "../errors/index.js";
+import { redactDatabaseUrl, withoutDatabaseSecrets } from "../config/index.js";
+import { ReplayError, isReplayError, messageOf } from "../errors/index.js";
 import { acquirePidLock } from "../locks/index.js";
 
 export type SqlParam = string | number | boolean | null | Date | bigint | readonly unknown[] | object;
@@ -46,18 +47,16 @@ export async function openSqlClient(options: OpenOptions): Promise<SqlClient> {
   return openEmbedded(options.embeddedDir, options.create ?? false);
 }
 
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return "postgres://(unparsable URL)";
-  }
-}
+/** Library text that may quote the connection: what is shown of it. */
+type Scrub = (text: string) => string;
 
-function pgErrorToReplayError(error: unknown, description: string): ReplayError {
+const asIs: Scrub = (text) => text;
+
+function pgErrorToReplayError(error: unknown, description: string, scrub: Scrub = asIs): ReplayError {
+  // Our own password lookup (pg-connection.ts) already says what is wrong and what to do.
+  if (isReplayError(error)) return error;
   const code = (error as { code?: string }).code;
+  const message = scrub(messageOf(error));
   // Connection-level failures are infrastructure; SQL errors are bugs or bad registries.
   const connection =
     code === "ECONNREFUSED" ||
@@ -70,13 +69,15 @@ function pgErrorToReplayError(error: unknown, description: string): ReplayError 
     code === "3D000" ||
     code === "28000" ||
     code === "28P01" ||
-    /Connection terminated|connect ECONNREFUSED|no PostgreSQL user name/i.test(messageOf(error));
+    /Connection terminated|connect ECONNREFUSED|no PostgreSQL user name/i.test(message);
   if (connection) {
     return new ReplayError(
       "DATABASE_UNAVAILABLE",
-      `Cannot reach the registry database ${description}: ${messageOf(error)}`,
+      `Cannot reach the registry database ${description}: ${message}`,
       {
-        hint: "Check DATABASE_URL (or --db) and that PostgreSQL is running, e.g. `pg_ctlcluster 15 main start`; unset DATABASE_URL to use the embedded registry.",
+        hint: /no PostgreSQL user name/i.test(message)
+          ? "Name the user: user=NAME in the URL, postgres://NAME@host/db, or PGUSER (this process's uid has no user name to fall back on)."
+          : "Check DATABASE_URL (or --db) and that PostgreSQL is running, e.g. `pg_ctlcluster 15 main start`; unset DATABASE_URL to use the embedded registry.",
         cause: error,
       },
     );
@@ -84,21 +85,40 @@ function pgErrorToReplayError(error: unknown, description: string): ReplayError 
   if (code === "42P01") {
     return new ReplayError(
       "REGISTRY_DATA",
-      `The database ${description} has no registry tables: ${messageOf(error)}`,
+      `The database ${description} has no registry tables: ${message}`,
       {
         hint: "Run `replay-runner init` (with the same --db) to create them.",
         cause: error,
       },
     );
   }
-  return new ReplayError("INTERNAL", `Database query failed on ${description}: ${messageOf(error)}`, {
+  return new ReplayError("INTERNAL", `Database query failed on ${description}: ${message}`, {
     cause: error,
   });
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<SqlClient> {
-  const description = redact(url);
-  const { default: pgLib } = await import("pg");
+  const description = redactDatabaseUrl(url);
+  const scrub: Scrub = (text) => withoutDatabaseSecrets(text, url);
+  const fail = (error: unknown) => pgErrorToReplayError(error, description, scrub);
+  const [{ default: pgLib }, { pgConnectionConfig }] = await Promise.all([
+    import("pg"),
+    import("./pg-connection.js"),
+  ]);
+  let connection: pg.ClientConfig;
+  try {
+    connection = pgConnectionConfig(url);
+  } catch (error) {
+    // A port that is no number, an sslkey= file that cannot be read, ...
+    throw new ReplayError(
+      "USAGE",
+      `The registry URL ${description} cannot be used: ${scrub(messageOf(error))}`,
+      {
+        hint: "Fix DATABASE_URL (or --db), e.g. postgres://user@host:5432/registry, or unset it for the embedded registry.",
+        cause: error,
+      },
+    );
+  }
   // int8 as a JS number: sizes stay far below 2^53, and both backends then agree.
   const builtinParser = pgLib.types.getTypeParser.bind(pgLib.types) as (
     oid: number,
@@ -109,7 +129,7 @@ async function openPostgres(url: string, poolSize: number): Promise<SqlClient> {
     getTypeParser: (oid: number, format?: string) => (oid === INT8_OID ? Number : builtinParser(oid, format)),
   } as unknown as pg.CustomTypesConfig;
   const pool = new pgLib.Pool({
-    connectionString: url,
+    ...connection,
     max: poolSize,
     types,
     connectionTimeoutMillis: 10_000,
@@ -124,7 +144,7 @@ async function openPostgres(url: string, poolSize: number): Promise<SqlClient> {
         const result = await q.query(text, params as unknown[]);
         return result.rows as Row[];
       } catch (error) {
-        throw pgErrorToReplayError(error, description);
+        throw fail(error);
       }
     },
     async exec(text: string) {
@@ -132,7 +152,7 @@ async function openPostgres(url: string, poolSize: number): Promise<SqlClient> {
       try {
         await q.query(text);
       } catch (error) {
-        throw pgErrorToReplayError(error, description);
+        throw fail(error);
       }
     },
   });
@@ -141,7 +161,7 @@ async function openPostgres(url: string, poolSize: number): Promise<SqlClient> {
     await pool.query("SELECT 1");
   } catch (error) {
     await pool.end().catch(() => undefined);
-    throw pgErrorToReplayError(error, description);
+    throw fail(error);
   }
   let closed = false;
   const client: SqlClient = {
@@ -157,7 +177,7 @@ async function openPostgres(url: string, poolSize: number): Promise<SqlClient> {
       try {
         conn = await pool.connect();
       } catch (error) {
-        throw pgErrorToReplayError(error, description);
+        throw fail(error);
       }
       const tx = wrap(conn);
       try {

@@ -6,6 +6,7 @@ import {
   type EnvironmentJson,
   type EnvironmentState,
 } from "../chain/index.js";
+import { visibleText as v } from "../terminal/index.js";
 import type { ArtifactDescription } from "./describe-artifact.js";
 
 export interface PayloadJson {
@@ -70,27 +71,34 @@ export function descriptionToJson(d: ArtifactDescription): DescriptionJson {
   };
 }
 
-function environmentText(env: EnvironmentState): string {
+/** The environment's lines (the registry's text, made visible by rows()). */
+function environmentText(env: EnvironmentState): string[] {
   switch (env.kind) {
     case "unpinned":
-      return "unpinned (env_hash NULL: ran outside the sandbox)";
+      return ["unpinned (env_hash NULL: ran outside the sandbox)"];
     case "missing":
-      return `MISSING (no environments row ${env.envHash})`;
+      return [`MISSING (no environments row ${env.envHash})`];
     case "altered":
-      return `ALTERED (${env.environment.envHash}: its columns hash to ${env.actualHash})`;
+      return [`ALTERED (${env.environment.envHash}: its columns hash to ${env.actualHash})`];
     case "pinned": {
       const e = env.environment;
       const packages = e.requirementsLock
         .split("\n")
         .filter((l) => l.trim() !== "" && !l.trim().startsWith("#")).length;
       const what = e.lockfileKind === "pip" ? `pip, ${packages} locked requirement(s)` : e.lockfileKind;
-      return `pinned ${e.envHash}\n${" ".repeat(16)}${e.baseImage} + ${what}`;
+      return [`pinned ${e.envHash}`, `${e.baseImage} + ${what}`];
     }
   }
 }
 
-function rows(pairs: [string, string][]): string {
-  return pairs.map(([k, v]) => `  ${k.padEnd(13)} ${v}\n`).join("");
+/** Aligned `key value` rows; every value is the registry's text, made visible, one line each. */
+function rows(pairs: [string, string | string[]][]): string {
+  return pairs
+    .map(([key, value]) => {
+      const lines = (typeof value === "string" ? [value] : value).map(v);
+      return `  ${key.padEnd(13)} ${lines.join(`\n${" ".repeat(16)}`)}\n`;
+    })
+    .join("");
 }
 
 export function descriptionToText(d: ArtifactDescription): string {
@@ -103,7 +111,7 @@ export function descriptionToText(d: ArtifactDescription): string {
       : p.state === "missing"
         ? "MISSING from the blob store"
         : `CORRUPTED: its bytes hash to ${p.actual_hash ?? "?"}`;
-  let out = `artifact ${a.id} (${a.artifact_type})\n`;
+  let out = `artifact ${v(a.id)} (${v(a.artifact_type)})\n`;
   out += rows([
     ["title", a.title ?? "-"],
     ["content_hash", a.content_hash],
@@ -117,7 +125,7 @@ export function descriptionToText(d: ArtifactDescription): string {
     out += `produced by ${j.produced_by.length} steps (bad data: at most one may produce it)\n`;
   for (const [i, s] of j.produced_by.entries()) {
     const producer = d.producers[i];
-    out += `produced by step ${s.id}\n`;
+    out += `produced by step ${v(s.id)}\n`;
     out += rows([
       ["step_type", s.step_type],
       ["method", s.method],

@@ -3,6 +3,7 @@
  * translation of engine errors into them (once, here).
  */
 import { isReplayError, messageOf } from "../errors/index.js";
+import { visibleText } from "../terminal/index.js";
 import { EngineRequestError } from "./engine-port.js";
 import { OutputRuleError } from "./output-file.js";
 import type { ContainerStepResult, StepFailureKind } from "./types.js";
@@ -62,16 +63,12 @@ export function failedResult(
 /**
  * The last line the step wrote to stderr, for the reason: "exited with status 1" alone does not
  * say that Python's write failed with EFBIG at the fsize limit, or that mknod was refused.
- * The line is the step's own text (hostile): one line, control characters dropped, bounded.
+ * The line is the step's own text (hostile): one line, control characters made visible, bounded.
  */
 export function lastLineOf(tail: string): string {
   const line = tail
     .split("\n")
-    .map((l) =>
-      Array.from(l, (c) => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f ? "" : c))
-        .join("")
-        .trim(),
-    )
+    .map((l) => visibleText(l.replace(/\r$/, "")).trim())
     .filter((l) => l !== "")
     .at(-1);
   if (line === undefined) return "";

@@ -1,0 +1,1 @@
+export { visibleJson, visibleLines, visibleText } from "./visible-text.js";
