@@ -1,7 +1,7 @@
 /** `replay-runner serve`: the HTTP API and web pages over the same registry, runner and handlers. */
 import type { Command } from "commander";
 import { z } from "zod";
-import { ReplayError } from "../errors/index.js";
+import { EXIT, ReplayError, exitCodesHelp } from "../errors/index.js";
 import { connectDockerEngine, reapStale, removeRunResources } from "../runner/index.js";
 import { settingsOf } from "./command-context.js";
 import { createReplayServices } from "./replay-services.js";
@@ -43,6 +43,10 @@ export function registerServeCommand(program: Command): void {
     .option("--host <address>", "address to listen on (without REPLAY_API_TOKEN: loopback only)", "127.0.0.1")
     .option("--concurrency <n>", "replays this process runs at once", "1")
     .addHelpText("after", HELP_AFTER)
+    .addHelpText(
+      "after",
+      `\n${exitCodesHelp([EXIT.ok, EXIT.usage, EXIT.infrastructure, EXIT.internal, EXIT.sigint, EXIT.sigterm])}`,
+    )
     .action(async (raw: unknown, command: Command) => {
       const parsed = optionsSchema.safeParse(raw);
       if (!parsed.success) {
