@@ -159,6 +159,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       queue,
       worker,
       replaysDir: path.join(settings.home, "replays"),
+      blobRoot: settings.blobRoot,
       apiToken: options.apiToken,
     });
     await app.listen({ host, port: options.port });
