@@ -27,7 +27,14 @@ API (JSON; errors are application/problem+json):
   GET    /api/replays/:id           status, progress per step, the manifest when finished
   DELETE /api/replays/:id           cancel (a running replay's containers are removed)
   GET    /api/artifacts/:id         the artifact, its lineage and its past replays
-Pages: /artifacts/:id, /replays/:id
+Pages: /artifacts/:id, /replays/:id; downloads (attachments, checked against their hashes):
+  /artifacts/:id/payload (recorded), /replays/:id/steps/:stepId/payload (replayed).
+  The Rerun form posts application/x-www-form-urlencoded to /artifacts/:id/rerun (only from
+  this server's own pages: Origin must match), answered 303 to the new replay's page.
+
+On the embedded registry, other commands (show, lineage, rerun, add, ...) keep working while
+serve runs: they go through serve over a Unix socket only this user can open
+(<home>/registry.share/, described by <home>/registry.serve.json).
 
 REPLAY_API_TOKEN: the bearer token of POST and DELETE. Without it the server listens on
 loopback only. Replays queue in pg-boss on PostgreSQL (several servers share them) and in the

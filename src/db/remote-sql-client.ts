@@ -21,7 +21,7 @@ import {
   type RegistryResponse,
   type WireError,
 } from "./registry-wire.js";
-import { SERVE_LOCK_LABEL, lockPath, readServeDescriptor, type ServeDescriptor } from "./serve-descriptor.js";
+import { SERVE_LOCK_LABEL, lockPath, readServeDescriptor } from "./serve-descriptor.js";
 import type { SqlClient, SqlParam, SqlQueryable } from "./sql-client.js";
 
 /** How long a command waits for a starting serve (PGlite opened, not yet shared) to share. */
@@ -147,8 +147,9 @@ class SocketRegistry {
   }
 }
 
-async function connect(descriptor: ServeDescriptor & { socket: string }): Promise<net.Socket | null> {
-  const socket = net.createConnection(descriptor.socket);
+/** A connected socket, or why not: "gone" (shutting down, a reused pid) or "refused" (permissions). */
+async function connect(socketPath: string): Promise<net.Socket | "gone" | "refused"> {
+  const socket = net.createConnection(socketPath);
   try {
     await new Promise<void>((resolve, reject) => {
       socket.once("connect", resolve);
@@ -156,10 +157,10 @@ async function connect(descriptor: ServeDescriptor & { socket: string }): Promis
     });
     socket.removeAllListeners("error");
     return socket;
-  } catch {
-    // Gone between reading its descriptor and connecting (shutting down, or a reused pid).
+  } catch (error) {
     socket.destroy();
-    return null;
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === "EACCES" || code === "EPERM" ? "refused" : "gone";
   }
 }
 
@@ -245,8 +246,19 @@ export async function openServedRegistry(dataDir: string): Promise<SqlClient | n
           },
         );
       }
-      const socket = await connect({ ...descriptor, socket: descriptor.socket });
-      return socket === null ? null : clientOver(socket, resolved, descriptor.pid);
+      const socket = await connect(descriptor.socket);
+      if (socket === "refused") {
+        throw new ReplayError(
+          "DATABASE_UNAVAILABLE",
+          `The embedded registry ${resolved} is held by replay-runner serve (pid ${descriptor.pid}), whose socket ${descriptor.socket} does not admit this user.`,
+          {
+            hint: "Run this command as the user who runs serve (the socket is theirs alone, like the registry's folder), or stop that serve first.",
+            details: { pid: descriptor.pid },
+          },
+        );
+      }
+      // Gone between reading its descriptor and connecting: the lock says what is left.
+      return socket === "gone" ? null : clientOver(socket, resolved, descriptor.pid);
     }
     const holder = await liveLockHolder(lockPath(resolved));
     if (holder?.label !== SERVE_LOCK_LABEL || holder.pid === process.pid) return null;

@@ -239,8 +239,8 @@ function embeddedLockHeld(dataDir: string, holder: LockHolder, asServer: boolean
           "Use that server, or stop it first: one serve per embedded registry. Several servers share a PostgreSQL registry (DATABASE_URL).",
         ]
       : [
-          " (replay-runner serve, which has not finished starting)",
-          "Run this command again once serve prints `listening on ...`: commands then go through it.",
+          " (replay-runner serve, which is starting or stopping)",
+          "Run this command again in a moment: while serve runs, commands go through it.",
         ]
     : [
         "",
