@@ -196,7 +196,7 @@ export function parseRowOrThrow<T>(
     "REGISTRY_DATA",
     `Malformed registry row: ${parsed.problems.map(rowProblemMessage).join("; ")}.`,
     {
-      hint: "Fix the row in the registry (the contract's formats are in shared/contract/README.md); replay-runner never rewrites it.",
+      hint: "Fix the row in the registry (the contract's formats are in docs/registry-contract.md); replay-runner never rewrites it.",
       details: { problems: parsed.problems },
     },
   );

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { BlobStore } from "../blobs/index.js";
-import { EXIT_CODES_HELP } from "../errors/index.js";
+import { EXIT, exitCodesHelp } from "../errors/index.js";
 import { recordIngest, userArtifactId, withRecordRegistry } from "../record/index.js";
 import { settingsOf } from "./command-context.js";
 import { reportRecorded } from "./record-output.js";
@@ -15,9 +15,7 @@ brought it in (parameters.source_url when given, no input, input_hash NULL). Pri
 artifact id on stdout: art-<12 hex digits>, or the --id you chose.
 
 Writes to the registry of --db / DATABASE_URL, else to the embedded registry under
-<home>/registry (created when missing, default ./.replay).
-
-${EXIT_CODES_HELP}`;
+<home>/registry (created when missing, default ./.replay).`;
 
 const optionsSchema = z.object({
   type: z.string().min(1, "--type must not be empty").default("dataset"),
@@ -44,6 +42,10 @@ export function registerAddCommand(program: Command): void {
     )
     .option("--id <artifact-id>", "choose the artifact id instead of a random art-<12 hex>")
     .addHelpText("after", HELP_AFTER)
+    .addHelpText(
+      "after",
+      `\n${exitCodesHelp([EXIT.ok, EXIT.usage, EXIT.infrastructure, EXIT.registryData, EXIT.output, EXIT.internal])}`,
+    )
     .action(async (file: string, raw: unknown, command: Command) => {
       const options = parseOptions(optionsSchema, raw, "add");
       const settings = settingsOf(command);

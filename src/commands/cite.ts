@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { BlobStore } from "../blobs/index.js";
-import { EXIT_CODES_HELP } from "../errors/index.js";
+import { EXIT, exitCodesHelp } from "../errors/index.js";
 import { recordCitation, userArtifactId, withRecordRegistry } from "../record/index.js";
 import { settingsOf } from "./command-context.js";
 import { reportRecorded } from "./record-output.js";
@@ -12,9 +12,7 @@ const HELP_AFTER = `
 Records a citation artifact (artifact_type citation, application/json) whose payload is the
 cite handler's bytes: the RFC 8785 canonical JSON of {"doi", "title", "authors"} plus
 "cites": <the source's content_hash>, and one newline. parameters hold doi, title and
-authors (authors left out when none is given). Prints the new artifact id.
-
-${EXIT_CODES_HELP}`;
+authors (authors left out when none is given). Prints the new artifact id.`;
 
 const optionsSchema = z.object({
   doi: z
@@ -38,6 +36,10 @@ export function registerCiteCommand(program: Command): void {
     .option("--author <name>", "an author (repeat for several, in order)", collect)
     .option("--id <artifact-id>", "choose the artifact id instead of a random art-<12 hex>")
     .addHelpText("after", HELP_AFTER)
+    .addHelpText(
+      "after",
+      `\n${exitCodesHelp([EXIT.ok, EXIT.usage, EXIT.infrastructure, EXIT.registryData, EXIT.integrity, EXIT.output, EXIT.internal])}`,
+    )
     .action(async (sourceId: string, raw: unknown, command: Command) => {
       const options = parseOptions(optionsSchema, raw, "cite");
       const settings = settingsOf(command);

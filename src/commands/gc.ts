@@ -5,6 +5,7 @@
  * replay-env images that rebuilt environments left behind. Needs no registry.
  */
 import type { Command } from "commander";
+import { EXIT, exitCodesHelp } from "../errors/index.js";
 import { ENV_LABEL } from "../images/index.js";
 import { connectDockerEngine, reapStale, reapStaleStaging } from "../runner/index.js";
 import { stagingBase } from "./replay-services.js";
@@ -21,6 +22,7 @@ export function registerGcCommand(program: Command): void {
       "remove stale replay containers and volumes from the Docker engine (of processes that are gone)",
     )
     .option("--images", "also remove dangling (untagged) replay-env images")
+    .addHelpText("after", `\n${exitCodesHelp([EXIT.ok, EXIT.usage, EXIT.infrastructure, EXIT.internal])}`)
     .action(async (options: GcOptions, command: Command) => {
       const settings = settingsOf(command);
       const engine = connectDockerEngine({ dockerHost: settings.dockerHost });

@@ -11,7 +11,7 @@ import {
   migrate,
   type SqlClient,
 } from "../db/index.js";
-import { EXIT_CODES_HELP } from "../errors/index.js";
+import { EXIT, exitCodesHelp } from "../errors/index.js";
 import { settingsOf, withRegistry } from "./command-context.js";
 
 const HELP_AFTER = `
@@ -22,9 +22,7 @@ creates the embedded registry under <home>/registry (default ./.replay/registry)
 
 Idempotent: existing tables and their rows are left as they are (CREATE TABLE IF NOT
 EXISTS), so it is safe on a production PostgreSQL registry; it only ever adds
-replay-runner's own schema there.
-
-${EXIT_CODES_HELP}`;
+replay-runner's own schema there.`;
 
 const countsSchema = z.object({
   artifacts: z.coerce.number(),
@@ -57,6 +55,7 @@ export function registerInitCommand(program: Command): void {
       "create the registry's tables (embedded registry, or the PostgreSQL database of --db) and replay-runner's own schema",
     )
     .addHelpText("after", HELP_AFTER)
+    .addHelpText("after", `\n${exitCodesHelp([EXIT.ok, EXIT.usage, EXIT.infrastructure, EXIT.internal])}`)
     .action(async (_options: unknown, command: Command) => {
       const settings = settingsOf(command);
       const embeddedBefore =

@@ -7,7 +7,7 @@ import {
   walkChain,
   type Chain,
 } from "../chain/index.js";
-import { EXIT_CODES_HELP, ReplayError } from "../errors/index.js";
+import { EXIT, ReplayError, exitCodesHelp } from "../errors/index.js";
 import { handlerFor } from "../handlers/index.js";
 import { settingsOf, withRegistry } from "./command-context.js";
 import { visibleJson, visibleText } from "../terminal/index.js";
@@ -35,9 +35,7 @@ Exit status: 0 when the chain is sound; 4 when it is printed but some step's env
 MISSING or ALTERED (so scripts notice; the tree or JSON still goes to stdout, the error to
 stderr); 4 without output when the rows do not form a chain (cycle, dangling reference,
 two producers of one artifact, bad processing_step_inputs), every problem listed; 2 when
-the artifact id is unknown.
-
-${EXIT_CODES_HELP}`;
+the artifact id is unknown.`;
 
 function environmentProblems(chain: Chain): ReplayError | undefined {
   const bad = chain.steps.filter((cs) => isEnvironmentProblem(cs.environment));
@@ -71,6 +69,10 @@ export function registerLineageCommand(program: Command): void {
     .argument("<artifact-id>", "the artifact whose upstream steps to show (artifacts.id)")
     .option("--json", "print the chain as JSON instead of a tree")
     .addHelpText("after", HELP_AFTER)
+    .addHelpText(
+      "after",
+      `\n${exitCodesHelp([EXIT.ok, EXIT.usage, EXIT.infrastructure, EXIT.registryData, EXIT.internal])}`,
+    )
     .action(async (artifactId: string, options: LineageOptions, command: Command) => {
       const settings = settingsOf(command);
       const chain = await withRegistry(settings, {}, (db) => walkChain(db, artifactId));

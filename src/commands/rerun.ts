@@ -2,7 +2,7 @@
 import path from "node:path";
 import { Option, type Command } from "commander";
 import { z } from "zod";
-import { EXIT, EXIT_CODES_HELP, ReplayError } from "../errors/index.js";
+import { EXIT, ReplayError, exitCodesHelp } from "../errors/index.js";
 import { dryRunReplay, exitCodeOf, newReplayId, runReplay } from "../replay/index.js";
 import { visibleJson, visibleLines } from "../terminal/index.js";
 import { VERSION } from "../version.js";
@@ -48,7 +48,10 @@ export function registerRerunCommand(program: Command): void {
       "--dry-run",
       "walk the chain, plan and check every frozen input and script, run nothing; prints the plan (exit 5 when a check fails)",
     )
-    .addHelpText("after", `\n${EXIT_CODES_HELP}`)
+    .addHelpText(
+      "after",
+      `\n${exitCodesHelp([EXIT.ok, EXIT.notReproduced, EXIT.usage, EXIT.infrastructure, EXIT.registryData, EXIT.integrity, EXIT.output, EXIT.internal, EXIT.sigint, EXIT.sigterm])}`,
+    )
     .action(async (artifactId: string, raw: unknown, command: Command) => {
       const parsed = optionsSchema.safeParse(raw);
       if (!parsed.success) {

@@ -7,7 +7,7 @@ import path from "node:path";
 import { Option, type Command } from "commander";
 import { z } from "zod";
 import { BlobStore } from "../blobs/index.js";
-import { EXIT_CODES_HELP, ReplayError } from "../errors/index.js";
+import { EXIT, ReplayError, exitCodesHelp } from "../errors/index.js";
 import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, plainFileName } from "../handlers/index.js";
 import { BASE_IMAGE } from "../images/types.js";
 import { visibleLines } from "../terminal/index.js";
@@ -51,9 +51,7 @@ recorded started_at, so a deterministic script reproduces byte for byte. When th
 fails (non-zero exit, timeout, out of memory, no /out/output) nothing is recorded and the
 command exits 1 with the reason and the end of the script's stderr. Otherwise the artifact,
 the step, its input rows and its environment are written in one transaction and the new
-artifact id is printed on stdout.
-
-${EXIT_CODES_HELP}`;
+artifact id is printed on stdout.`;
 
 const optionsSchema = z.object({
   input: z.array(z.string()).default([]),
@@ -129,6 +127,10 @@ export function registerRunCommand(program: Command): void {
     .option("--method <text>", "processing_steps.method (default: the step type and command)")
     .option("--id <artifact-id>", "choose the artifact id instead of a random art-<12 hex>")
     .addHelpText("after", HELP_AFTER)
+    .addHelpText(
+      "after",
+      `\n${exitCodesHelp([EXIT.ok, EXIT.notReproduced, EXIT.usage, EXIT.infrastructure, EXIT.registryData, EXIT.integrity, EXIT.output, EXIT.internal, EXIT.sigint, EXIT.sigterm])}`,
+    )
     .action(async (stepType: string, raw: unknown, command: Command) => {
       checkStepType(stepType);
       const options = parseOptions(optionsSchema, raw, "run");

@@ -1,7 +1,7 @@
 /** `replay-runner serve`: the HTTP API and web pages over the same registry, runner and handlers. */
 import type { Command } from "commander";
 import { z } from "zod";
-import { ReplayError } from "../errors/index.js";
+import { EXIT, ReplayError, exitCodesHelp } from "../errors/index.js";
 import { visibleLines } from "../terminal/index.js";
 import { connectDockerEngine, reapStale, removeRunResources } from "../runner/index.js";
 import { settingsOf } from "./command-context.js";
@@ -28,7 +28,14 @@ API (JSON; errors are application/problem+json):
   GET    /api/replays/:id           status, progress per step, the manifest when finished
   DELETE /api/replays/:id           cancel (a running replay's containers are removed)
   GET    /api/artifacts/:id         the artifact, its lineage and its past replays
-Pages: /artifacts/:id, /replays/:id
+Pages: /artifacts/:id, /replays/:id; downloads (attachments, checked against their hashes):
+  /artifacts/:id/payload (recorded), /replays/:id/steps/:stepId/payload (replayed).
+  The Rerun form posts application/x-www-form-urlencoded to /artifacts/:id/rerun (only from
+  this server's own pages: Origin must match), answered 303 to the new replay's page.
+
+On the embedded registry, other commands (show, lineage, rerun, add, ...) keep working while
+serve runs: they go through serve over a Unix socket only this user can open
+(<home>/registry.share/, described by <home>/registry.serve.json).
 
 REPLAY_API_TOKEN: the bearer token of POST and DELETE. Without it the server listens on
 loopback only. Replays queue in pg-boss on PostgreSQL (several servers share them) and in the
@@ -44,6 +51,10 @@ export function registerServeCommand(program: Command): void {
     .option("--host <address>", "address to listen on (without REPLAY_API_TOKEN: loopback only)", "127.0.0.1")
     .option("--concurrency <n>", "replays this process runs at once", "1")
     .addHelpText("after", HELP_AFTER)
+    .addHelpText(
+      "after",
+      `\n${exitCodesHelp([EXIT.ok, EXIT.usage, EXIT.infrastructure, EXIT.internal, EXIT.sigint, EXIT.sigterm])}`,
+    )
     .action(async (raw: unknown, command: Command) => {
       const parsed = optionsSchema.safeParse(raw);
       if (!parsed.success) {

@@ -1,7 +1,7 @@
 /** `replay-runner show <artifact-id>`: the artifact, its producing step and its payload. */
 import type { Command } from "commander";
 import { BlobStore } from "../blobs/index.js";
-import { EXIT_CODES_HELP, ReplayError } from "../errors/index.js";
+import { EXIT, ReplayError, exitCodesHelp } from "../errors/index.js";
 import { describeArtifact, descriptionToJson, descriptionToText } from "../record/index.js";
 import { visibleJson } from "../terminal/index.js";
 import { settingsOf, withRegistry } from "./command-context.js";
@@ -21,9 +21,7 @@ other rows: for the whole chain use \`replay-runner lineage\`.
 src/record/description-output.ts).
 
 Exit status: 0; 5 when the payload is missing or corrupted (the description is still
-printed); 2 when the artifact id is unknown.
-
-${EXIT_CODES_HELP}`;
+printed); 2 when the artifact id is unknown.`;
 
 export function registerShowCommand(program: Command): void {
   program
@@ -32,6 +30,10 @@ export function registerShowCommand(program: Command): void {
     .argument("<artifact-id>", "the artifact (artifacts.id)")
     .option("--json", "print as JSON")
     .addHelpText("after", HELP_AFTER)
+    .addHelpText(
+      "after",
+      `\n${exitCodesHelp([EXIT.ok, EXIT.usage, EXIT.infrastructure, EXIT.registryData, EXIT.integrity, EXIT.internal])}`,
+    )
     .action(async (artifactId: string, options: ShowOptions, command: Command) => {
       const settings = settingsOf(command);
       const blobs = new BlobStore(settings.blobRoot);

@@ -1,6 +1,7 @@
 /**
- * The production registry's schema, verbatim from the contract (shared/contract/registry.sql).
- * A test compares it byte for byte with the contract's file.
+ * The production registry's schema, verbatim: production's registry.sql, compared byte for byte
+ * by test/db/contract-schema.test.ts. Its comments' "contract/README.md" is, in this project,
+ * docs/registry-contract.md.
  */
 export const CONTRACT_SCHEMA_SQL = `-- The production provenance registry that replay-runner reads.
 --

@@ -3,3 +3,5 @@ export type { SqlClient, SqlQueryable, SqlParam, OpenOptions } from "./sql-clien
 export { CONTRACT_SCHEMA_SQL, CONTRACT_TABLES } from "./contract-schema.js";
 export { MIGRATIONS, OWN_SCHEMA, initRegistry, migrate } from "./migrations.js";
 export type { Migration } from "./migrations.js";
+export { shareEmbeddedRegistry } from "./registry-socket-server.js";
+export type { RegistryShare, ShareOptions } from "./registry-socket-server.js";

@@ -11,7 +11,9 @@ import type { PGlite } from "@electric-sql/pglite";
 import type pg from "pg";
 import { redactDatabaseUrl, withoutDatabaseSecrets } from "../config/index.js";
 import { ReplayError, isReplayError, messageOf } from "../errors/index.js";
-import { acquirePidLock } from "../locks/index.js";
+import { acquirePidLock, type LockHolder } from "../locks/index.js";
+import { openServedRegistry } from "./remote-sql-client.js";
+import { SERVE_LOCK_LABEL } from "./serve-descriptor.js";
 
 export type SqlParam = string | number | boolean | null | Date | bigint | readonly unknown[] | object;
 
@@ -40,11 +42,21 @@ export interface OpenOptions {
   create?: boolean;
   /** Pool size for PostgreSQL (the server wants more than one). */
   poolSize?: number;
+  /**
+   * Embedded only: `replay-runner serve`, which opens PGlite itself (never through another serve)
+   * and shares it with other commands (registry-socket-server.ts).
+   */
+  asServer?: boolean;
 }
 
 export async function openSqlClient(options: OpenOptions): Promise<SqlClient> {
   if (options.databaseUrl !== null) return openPostgres(options.databaseUrl, options.poolSize ?? 4);
-  return openEmbedded(options.embeddedDir, options.create ?? false);
+  // While a serve holds the embedded registry, go through it (remote-sql-client.ts).
+  if (options.asServer !== true) {
+    const served = await openServedRegistry(options.embeddedDir);
+    if (served !== null) return served;
+  }
+  return openEmbedded(options.embeddedDir, options.create ?? false, options.asServer === true);
 }
 
 /** Library text that may quote the connection: what is shown of it. */
@@ -237,7 +249,31 @@ function limitWasmTierUp(): void {
   v8.setFlagsFromString(`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`);
 }
 
-async function openEmbedded(dir: string, create: boolean): Promise<SqlClient> {
+/** What to do when another process holds the embedded registry's lock. */
+function embeddedLockHeld(dataDir: string, holder: LockHolder, asServer: boolean): ReplayError {
+  const served = holder.label === SERVE_LOCK_LABEL;
+  const [who, hint] = served
+    ? asServer
+      ? [
+          " (another replay-runner serve)",
+          "Use that server, or stop it first: one serve per embedded registry. Several servers share a PostgreSQL registry (DATABASE_URL).",
+        ]
+      : [
+          " (replay-runner serve, which is starting or stopping)",
+          "Run this command again in a moment: while serve runs, commands go through it.",
+        ]
+    : [
+        "",
+        "The embedded registry admits one process at a time: run this command again when that one has finished. While `replay-runner serve` runs, commands go through it instead; for several processes at once, use PostgreSQL (DATABASE_URL).",
+      ];
+  return new ReplayError(
+    "DATABASE_UNAVAILABLE",
+    `The embedded registry ${dataDir} is in use by process ${holder.pid}${who}.`,
+    { hint, details: { pid: holder.pid } },
+  );
+}
+
+async function openEmbedded(dir: string, create: boolean, asServer: boolean): Promise<SqlClient> {
   const dataDir = path.resolve(dir);
   if (!(await exists(dataDir))) {
     if (!create) {
@@ -251,16 +287,8 @@ async function openEmbedded(dir: string, create: boolean): Promise<SqlClient> {
   // PGlite is single-process: two processes on one data folder would corrupt it.
   const lock = await acquirePidLock(
     `${dataDir}.lock`,
-    "replay-runner",
-    (holder) =>
-      new ReplayError(
-        "DATABASE_UNAVAILABLE",
-        `The embedded registry ${dataDir} is in use by process ${holder.pid}.`,
-        {
-          hint: "Wait for that command (or `replay-runner serve`) to finish, or point both at PostgreSQL with DATABASE_URL.",
-          details: { pid: holder.pid },
-        },
-      ),
+    asServer ? SERVE_LOCK_LABEL : "replay-runner",
+    (holder) => embeddedLockHeld(dataDir, holder, asServer),
   );
   const release = () => lock.release();
   let db: PGlite;

@@ -38,14 +38,30 @@ export function exitCodeFor(code: ReplayErrorCode): number {
   }
 }
 
-export const EXIT_CODES_HELP = `Exit codes:
-  0    success (rerun: every step reproduced byte for byte)
-  1    rerun finished, but a step mismatched, failed or was unreplayable;
-       run: the step being recorded failed (nothing was recorded)
-  2    bad usage, or an unknown artifact/step/replay id
-  3    infrastructure unavailable: Docker, the database, or an image build
-  4    the registry's rows do not form a replayable chain (cycle, dangling id, ...)
-  5    --strict: a frozen input is missing or corrupted
-  6    the output folder cannot be written
-  70   internal error (a bug: please report it with --debug output)
-  130  interrupted by SIGINT; 143 by SIGTERM`;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** The one table of exit codes: the README's, `replay-runner --help`'s, and each command's share of it. */
+export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCode, string>> = {
+  [EXIT.ok]: "success (rerun: every step reproduced byte for byte)",
+  [EXIT.notReproduced]:
+    "rerun finished, but a step mismatched, failed or was unreplayable;\n       run: the step being recorded failed (nothing was recorded)",
+  [EXIT.usage]: "bad usage, or an unknown artifact/step/replay id",
+  [EXIT.infrastructure]: "infrastructure unavailable: Docker, the database, or an image build",
+  [EXIT.registryData]: "the registry's rows do not form a replayable chain (cycle, dangling id, ...)",
+  [EXIT.integrity]: "a frozen input or payload is missing or corrupted (rerun: --strict)",
+  [EXIT.output]: "the output folder (or the blob store) cannot be written",
+  [EXIT.internal]: "internal error (a bug: please report it with --debug output)",
+  [EXIT.sigint]: "interrupted by SIGINT (Ctrl-C)",
+  [EXIT.sigterm]: "interrupted by SIGTERM",
+};
+
+/** The "Exit codes:" help section listing `codes` (in the table's order). */
+export function exitCodesHelp(codes: readonly ExitCode[]): string {
+  const lines = (Object.values(EXIT) as ExitCode[])
+    .filter((code) => codes.includes(code))
+    .map((code) => `  ${String(code).padEnd(5)}${EXIT_CODE_MEANINGS[code]}`);
+  return `Exit codes:\n${lines.join("\n")}`;
+}
+
+/** Every code: `replay-runner --help`. */
+export const EXIT_CODES_HELP = exitCodesHelp(Object.values(EXIT));

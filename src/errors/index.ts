@@ -1,3 +1,4 @@
-export { ReplayError, isReplayError, messageOf } from "./replay-error.js";
+export { ReplayError, isReplayError, isReplayErrorCode, messageOf } from "./replay-error.js";
 export type { ReplayErrorCode, ReplayErrorOptions } from "./replay-error.js";
-export { EXIT, EXIT_CODES_HELP, exitCodeFor } from "./exit-codes.js";
+export { EXIT, EXIT_CODES_HELP, EXIT_CODE_MEANINGS, exitCodeFor, exitCodesHelp } from "./exit-codes.js";
+export type { ExitCode } from "./exit-codes.js";

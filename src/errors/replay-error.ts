@@ -16,6 +16,25 @@ export type ReplayErrorCode =
   | "INTERRUPTED"
   | "INTERNAL";
 
+const CODES: Record<ReplayErrorCode, true> = {
+  USAGE: true,
+  NOT_FOUND: true,
+  REGISTRY_DATA: true,
+  INTEGRITY: true,
+  DATABASE_UNAVAILABLE: true,
+  DOCKER_UNAVAILABLE: true,
+  IMAGE_BUILD: true,
+  OUTPUT: true,
+  STEP_FAILED: true,
+  INTERRUPTED: true,
+  INTERNAL: true,
+};
+
+/** For codes that crossed a process boundary (the shared embedded registry's answers). */
+export function isReplayErrorCode(value: string): value is ReplayErrorCode {
+  return Object.hasOwn(CODES, value);
+}
+
 export interface ReplayErrorOptions {
   hint?: string;
   details?: Record<string, unknown>;

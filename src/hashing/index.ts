@@ -11,3 +11,4 @@ export type { HashedFile } from "./hash-file.js";
 export { canonicalJson } from "./canonical-json.js";
 export { envHashOf, inputHashOf } from "./recorded-hashes.js";
 export type { EnvironmentColumns, NamedInputHash } from "./recorded-hashes.js";
+export { HashMismatch, VerifyingStream } from "./verifying-stream.js";

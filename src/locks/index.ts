@@ -1,2 +1,2 @@
-export { acquirePidLock, pidAlive } from "./pid-lock-file.js";
+export { acquirePidLock, liveLockHolder, pidAlive } from "./pid-lock-file.js";
 export type { LockHolder, PidLock } from "./pid-lock-file.js";

@@ -25,6 +25,15 @@ export interface PidLock {
   release(): Promise<void>;
 }
 
+/** Who holds the lock `file` now; null when it is free or its holder process is gone. */
+export async function liveLockHolder(file: string): Promise<LockHolder | null> {
+  const text = await readFile(file, "utf8").catch(() => null);
+  if (text === null) return null;
+  const [pidText = "", ...rest] = text.trim().split(" ");
+  const holder = { pid: Number(pidText), label: rest.join(" ") };
+  return pidAlive(holder.pid) ? holder : null;
+}
+
 /**
  * Creates `file` exclusively with `<pid> <label>`. When a live process holds it, `whenHeld`
  * builds the error to throw; other file-system errors are passed to `onError`.

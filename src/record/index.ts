@@ -13,7 +13,7 @@ export type { DescriptionJson, PayloadJson, ProducerJson } from "./description-o
 export { parseInputSpecs } from "./input-specs.js";
 export type { InputSpecs } from "./input-specs.js";
 export { loadArtifact, loadInputs } from "./load-artifacts.js";
-export { mediaTypeFor } from "./media-types.js";
+export { extensionFor, mediaTypeFor } from "./media-types.js";
 export { recordFork } from "./record-fork.js";
 export type { ForkRequest } from "./record-fork.js";
 export { newArtifactId, newStepId, userArtifactId } from "./record-ids.js";

@@ -1,4 +1,4 @@
-/** A media type guessed from a file name, for `add` when --media-type is not given. */
+/** Media types and file name extensions: `add` guesses the one, downloads name files with the other. */
 import path from "node:path";
 
 const BY_EXTENSION: Readonly<Record<string, string>> = {
@@ -16,4 +16,11 @@ const BY_EXTENSION: Readonly<Record<string, string>> = {
 /** null when unknown: a wrong guess recorded forever is worse than none. */
 export function mediaTypeFor(file: string): string | null {
   return BY_EXTENSION[path.extname(file).toLowerCase()] ?? null;
+}
+
+/** The extension (with its dot) of a media type's files, "" when unknown. */
+export function extensionFor(mediaType: string | null): string {
+  if (mediaType === null) return "";
+  const wanted = mediaType.toLowerCase();
+  return Object.entries(BY_EXTENSION).find(([, type]) => type === wanted)?.[0] ?? "";
 }

@@ -1,15 +1,14 @@
 /** The JSON API: queue, follow and cancel replays, and read an artifact with its lineage. */
-import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { chainToJson, walkChain } from "../chain/index.js";
 import { ReplayError } from "../errors/index.js";
-import { newReplayId } from "../replay/index.js";
 import type { AppDeps } from "./app-deps.js";
 import { tokenGuard } from "./bearer-auth.js";
 import { readDiffFile } from "./diff-files.js";
 import { HttpProblem } from "./http-problem.js";
 import { replayJson } from "./replay-json.js";
-import { listReplaysOf, requestCancel, requireReplay, setJobId, submitReplay } from "./replay-store.js";
+import { queueReplay } from "./queue-replay.js";
+import { listReplaysOf, requestCancel, requireReplay } from "./replay-store.js";
 import {
   artifactParamsSchema,
   diffParamsSchema,
@@ -21,32 +20,18 @@ import { parseInput } from "./validate.js";
 
 export function registerApiRoutes(app: FastifyInstance, deps: AppDeps): void {
   const requireToken = tokenGuard(deps.apiToken);
-  const makeId = deps.newReplayId ?? (() => newReplayId());
 
   app.post("/api/artifacts/:id/rerun", { onRequest: requireToken }, async (request, reply) => {
     const { id } = parseInput(artifactParamsSchema, request.params, "params");
     const headers = parseInput(rerunHeadersSchema, request.headers, "headers");
     const body = parseInput(rerunBodySchema, request.body ?? {}, "body");
-    // 404 for an unknown artifact, 422 for a chain that cannot be replayed, 400 for a --from outside it.
-    const chain = await walkChain(deps.db, id);
-    if (body.from !== undefined && !chain.steps.some((cs) => cs.step.id === body.from)) {
-      throw new ReplayError("USAGE", `body.from: step ${body.from} is not in the chain behind ${id}.`, {
-        hint: `GET /api/artifacts/${encodeURIComponent(id)} lists the steps (lineage.steps[].id).`,
-        details: { field: "from", in: "body" },
-      });
-    }
-    const replayId = makeId();
-    const { view, created } = await submitReplay(deps.db, {
-      replayId,
+    const { view, created } = await queueReplay(deps, {
       artifactId: id,
-      options: { from: body.from ?? null, strict: body.strict ?? false, diff: body.diff ?? false },
-      outDir: path.join(deps.replaysDir, replayId),
+      from: body.from,
+      strict: body.strict ?? false,
+      diff: body.diff ?? false,
       idempotencyKey: headers["idempotency-key"],
     });
-    if (created) {
-      const jobId = await deps.queue.dispatch(view.row.id);
-      if (jobId !== null) await setJobId(deps.db, view.row.id, jobId);
-    }
     const statusUrl = `/api/replays/${encodeURIComponent(view.row.id)}`;
     return reply
       .code(202)

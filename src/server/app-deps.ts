@@ -9,6 +9,8 @@ export interface AppDeps {
   worker: { cancel(replayId: string): boolean };
   /** Where served replays write: `<replaysDir>/<replay id>/`. */
   replaysDir: string;
+  /** The blob store, for downloads of recorded payloads (absent: they answer 404). */
+  blobRoot?: string | undefined;
   /** REPLAY_API_TOKEN; undefined: mutating endpoints are open (the server is then loopback-only). */
   apiToken: string | undefined;
   newReplayId?: (() => string) | undefined;

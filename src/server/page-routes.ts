@@ -1,21 +1,46 @@
-/** The web pages and their two static files. */
-import type { FastifyInstance } from "fastify";
+/** The web pages, their two static files, payload downloads, and the Rerun form's POST. */
+import { createHash, randomBytes } from "node:crypto";
+import { open } from "node:fs/promises";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
-import type { SqlQueryable } from "../db/index.js";
+import { BlobStore } from "../blobs/index.js";
 import { walkChain } from "../chain/index.js";
+import type { SqlQueryable } from "../db/index.js";
+import { ReplayError, isReplayError } from "../errors/index.js";
+import { isContentHash } from "../hashing/index.js";
+import { loadArtifact } from "../record/index.js";
 import type { AppDeps } from "./app-deps.js";
+import { tokenMatches } from "./bearer-auth.js";
 import { readDiffFile } from "./diff-files.js";
+import { HttpProblem } from "./http-problem.js";
+import { openInsideOutDir, type OpenedFile } from "./out-dir-files.js";
 import { artifactPage } from "./pages/artifact-page.js";
 import { seg } from "./pages/html.js";
 import { indexPage } from "./pages/index-page.js";
 import { replayPage, type DiffText } from "./pages/replay-page.js";
 import { APP_CSS } from "./pages/static-css.js";
 import { APP_JS } from "./pages/static-js.js";
+import { sendDownload } from "./payload-download.js";
+import { queueReplay } from "./queue-replay.js";
 import { listRecentReplays, listReplaysOf, requireReplay, type ReplayView } from "./replay-store.js";
-import { artifactParamsSchema, replayParamsSchema } from "./schemas.js";
+import { artifactParamsSchema, diffParamsSchema, replayParamsSchema } from "./schemas.js";
 import { parseInput } from "./validate.js";
 
 const goQuerySchema = z.object({ artifact: z.string().trim().min(1).max(512) });
+
+/** What the page's Rerun form posts (application/x-www-form-urlencoded). */
+const rerunFormSchema = z.strictObject({
+  from: z.string().max(512).optional(),
+  strict: z.literal("on").optional(),
+  diff: z.literal("on").optional(),
+  token: z.string().max(4096).optional(),
+  form_nonce: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/, "is not this server's form")
+    .optional(),
+});
+
+const FORM_TYPE = "application/x-www-form-urlencoded";
 
 async function diffsOf(view: ReplayView): Promise<Map<string, DiffText>> {
   const diffs = new Map<string, DiffText>();
@@ -28,6 +53,55 @@ async function diffsOf(view: ReplayView): Promise<Map<string, DiffText>> {
   }
   return diffs;
 }
+
+/**
+ * The form posts from this server's own page only: a browser always sends Origin with a POST,
+ * and another site's page cannot make it this server's. (The Host names the server answers
+ * are checked for every request by app.ts.)
+ */
+function requireOwnOrigin(request: FastifyRequest): void {
+  const origin = request.headers.origin;
+  const host = request.headers.host;
+  const own = host === undefined ? undefined : `${request.protocol}://${host}`.toLowerCase();
+  if (typeof origin === "string" && own !== undefined && origin.toLowerCase() === own) return;
+  throw new HttpProblem(
+    403,
+    "Forbidden",
+    `The Rerun form is only accepted from this server's own pages (Origin ${typeof origin === "string" ? origin : "missing"}).`,
+    {
+      code: "FOREIGN_ORIGIN",
+      hint: "Open the artifact's page on this server and press Rerun there; scripts use POST /api/artifacts/:id/rerun.",
+    },
+  );
+}
+
+function notFound(message: string, hint: string, details: Record<string, unknown>): ReplayError {
+  return new ReplayError("NOT_FOUND", message, { hint, details });
+}
+
+/** A blob of the store as an open regular file; null when it is not there. */
+async function openBlob(blobRoot: string, contentHash: string): Promise<OpenedFile | null> {
+  const handle = await open(new BlobStore(blobRoot).pathFor(contentHash), "r").catch(() => null);
+  if (handle === null) return null;
+  const info = await handle.stat().catch(() => null);
+  if (info?.isFile() !== true) {
+    await handle.close();
+    return null;
+  }
+  return { handle, size: info.size };
+}
+
+/** The media type recorded for an artifact; null when unknown (or the artifact is gone). */
+async function mediaTypeOf(db: SqlQueryable, artifactId: string): Promise<string | null> {
+  try {
+    return (await loadArtifact(db, artifactId)).mediaType;
+  } catch (error) {
+    if (isReplayError(error)) return null;
+    throw error;
+  }
+}
+
+const stepPayloadSchema = z.object({ payload: z.string().min(1), output_hash_replayed: z.string() });
 
 export function registerPageRoutes(app: FastifyInstance, deps: AppDeps): void {
   const tokenRequired = deps.apiToken !== undefined;
@@ -46,7 +120,39 @@ export function registerPageRoutes(app: FastifyInstance, deps: AppDeps): void {
     const { id } = parseInput(artifactParamsSchema, request.params, "params");
     const chain = await walkChain(db, id);
     const replays = await listReplaysOf(db, id, 20);
-    return reply.type("text/html; charset=utf-8").send(artifactPage({ chain, replays, tokenRequired }));
+    const formNonce = randomBytes(16).toString("hex");
+    return reply
+      .type("text/html; charset=utf-8")
+      .header("Cache-Control", "no-store")
+      .send(artifactPage({ chain, replays, tokenRequired, formNonce }));
+  });
+
+  app.get("/artifacts/:id/payload", async (request, reply) => {
+    const { id } = parseInput(artifactParamsSchema, request.params, "params");
+    const artifact = await loadArtifact(db, id);
+    const where = { artifactId: id, contentHash: artifact.contentHash };
+    if (!isContentHash(artifact.contentHash)) {
+      throw notFound(
+        `Artifact ${id} has no payload to download: its content_hash is not sha256: and 64 hex digits.`,
+        "Fix the artifacts row; its payload cannot be found in a content-addressed store without it.",
+        where,
+      );
+    }
+    const file = deps.blobRoot === undefined ? null : await openBlob(deps.blobRoot, artifact.contentHash);
+    if (file === null) {
+      throw notFound(
+        `The recorded payload of ${id} is not in this server's blob store.`,
+        "Restore the blob (its name is the content hash), or start serve with the blob store that holds it (REPLAY_BLOBS, --blobs).",
+        where,
+      );
+    }
+    return sendDownload(reply, {
+      file,
+      contentHash: artifact.contentHash,
+      artifactId: id,
+      mediaType: artifact.mediaType,
+      variant: "recorded",
+    });
   });
 
   app.get("/replays/:id", async (request, reply) => {
@@ -55,6 +161,83 @@ export function registerPageRoutes(app: FastifyInstance, deps: AppDeps): void {
     return reply
       .type("text/html; charset=utf-8")
       .send(replayPage({ view, diffs: await diffsOf(view), tokenRequired }));
+  });
+
+  app.get("/replays/:id/steps/:stepId/payload", async (request, reply) => {
+    const { id, stepId } = parseInput(diffParamsSchema, request.params, "params");
+    const view = await requireReplay(db, id);
+    const step = view.manifest?.steps.find((s) => s.step_id === stepId);
+    const stored = stepPayloadSchema.safeParse(step);
+    const outDir = view.row.out_dir;
+    const file =
+      stored.success && outDir !== null ? await openInsideOutDir(outDir, stored.data.payload) : null;
+    if (step === undefined || !stored.success || file === null) {
+      throw notFound(
+        `Replay ${id} has no replayed payload for step ${stepId}.`,
+        "Only steps that ran have one (not frozen, failed or unreplayable ones), while the replay's output folder is kept.",
+        { replay_id: id, step_id: stepId },
+      );
+    }
+    return sendDownload(reply, {
+      file,
+      contentHash: stored.data.output_hash_replayed,
+      artifactId: step.target_artifact_id,
+      mediaType: await mediaTypeOf(db, step.target_artifact_id),
+      variant: "replayed",
+    });
+  });
+
+  // The Rerun form without JavaScript: a plain POST, answered with a redirect to the replay.
+  // Its own scope, so only this route parses form bodies.
+  void app.register((scope, _options, done) => {
+    scope.addContentTypeParser(
+      FORM_TYPE,
+      { parseAs: "string", bodyLimit: 16 * 1024 },
+      (_request, text, parsed) => {
+        parsed(
+          null,
+          Object.fromEntries(new URLSearchParams(typeof text === "string" ? text : text.toString("utf8"))),
+        );
+      },
+    );
+    scope.post("/artifacts/:id/rerun", async (request, reply) => {
+      requireOwnOrigin(request);
+      const contentType = request.headers["content-type"] ?? "";
+      if (!contentType.toLowerCase().startsWith(FORM_TYPE)) {
+        throw new HttpProblem(415, "Unsupported media type", `The Rerun form posts ${FORM_TYPE}.`, {
+          code: "UNSUPPORTED_MEDIA_TYPE",
+        });
+      }
+      const { id } = parseInput(artifactParamsSchema, request.params, "params");
+      const form = parseInput(rerunFormSchema, request.body ?? {}, "body");
+      if (deps.apiToken !== undefined && !tokenMatches(deps.apiToken, form.token)) {
+        throw new HttpProblem(401, "Unauthorized", "The API token is missing or wrong.", {
+          code: "UNAUTHORIZED",
+          hint: "Go back, enter this server's REPLAY_API_TOKEN in the form's API token field, and press Rerun again.",
+        });
+      }
+      const from = form.from === undefined || form.from === "" ? undefined : form.from;
+      const strict = form.strict === "on";
+      const diff = form.diff === "on";
+      // One replay per page and choice: pressing Rerun twice, or reloading the POST, queues one.
+      const idempotencyKey =
+        form.form_nonce === undefined
+          ? undefined
+          : `form-${createHash("sha256")
+              .update(JSON.stringify([form.form_nonce, id, from ?? null, strict, diff]))
+              .digest("hex")
+              .slice(0, 40)}`;
+      const { view } = await queueReplay(deps, {
+        artifactId: id,
+        from,
+        strict,
+        diff,
+        idempotencyKey,
+        fromField: "from",
+      });
+      return reply.redirect(`/replays/${seg(view.row.id)}`, 303);
+    });
+    done();
   });
 
   app.get("/static/app.css", (_request, reply) =>

@@ -7,7 +7,13 @@
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Settings } from "../config/index.js";
-import { migrate, openSqlClient, type SqlClient } from "../db/index.js";
+import {
+  migrate,
+  openSqlClient,
+  shareEmbeddedRegistry,
+  type RegistryShare,
+  type SqlClient,
+} from "../db/index.js";
 import { messageOf } from "../errors/index.js";
 import { pidAlive } from "../locks/index.js";
 import { VERSION } from "../version.js";
@@ -67,12 +73,16 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     databaseUrl: settings.databaseUrl,
     embeddedDir: settings.embeddedDir,
     poolSize: 8,
+    asServer: true,
   });
+  let share: RegistryShare | undefined;
   let queue: ReplayQueue | undefined;
   let worker: ReplayWorker | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
   try {
     await migrate(db);
+    // PGlite admits this process only: other commands go through it (src/db/registry-socket-server.ts).
+    if (db.backend === "embedded") share = await shareEmbeddedRegistry(db, settings.embeddedDir, { log });
     const identity = newWorkerIdentity();
     const onError = (error: unknown) => {
       log(`queue: ${messageOf(error)}`);
@@ -149,6 +159,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       queue,
       worker,
       replaysDir: path.join(settings.home, "replays"),
+      blobRoot: settings.blobRoot,
       apiToken: options.apiToken,
     });
     await app.listen({ host, port: options.port });
@@ -156,9 +167,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const port = typeof address === "object" && address !== null ? address.port : options.port;
     const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
     log(`replay-runner serve: ${url} (${db.description}, queue: ${queue.kind}, worker ${identity.id})`);
+    if (share?.socket != null) log(`other commands use the embedded registry through ${share.socket}`);
 
     let closing: Promise<void> | undefined;
     const runningQueue = queue;
+    const runningShare = share;
     const close = (reason = "the server is shutting down") => {
       closing ??= (async () => {
         clearInterval(sweepTimer);
@@ -169,6 +182,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         await runningQueue.stop().catch((error: unknown) => {
           log(`queue: ${messageOf(error)}`);
         });
+        await runningShare?.close();
         await db.close();
       })();
       return closing;
@@ -178,6 +192,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     clearInterval(sweepTimer);
     await worker?.drain("the server failed to start").catch(() => undefined);
     await queue?.stop().catch(() => undefined);
+    await share?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     throw error;
   }

@@ -30,11 +30,9 @@ function envBadge(state: EnvironmentState): SafeHtml {
 }
 
 function artifactLine(a: Artifact, inputName: string | null): SafeHtml {
-  return html`${inputName === null ? "" : html`<span class="input-name">${inputName}</span>`}<a
-      class="artifact-id"
-      href="/artifacts/${seg(a.id)}"
-      >${a.id}</a
-    >
+  return html`${inputName === null ? "" : html`<span class="input-name">${inputName}</span>`}${
+      a.title === null ? "" : html`<span class="artifact-title">${a.title}</span> `
+    }<a class="artifact-id" href="/artifacts/${seg(a.id)}">${a.id}</a>
     <span class="muted">${a.artifactType}</span> ${hashCell(a.contentHash)}`;
 }
 
@@ -130,8 +128,19 @@ function replaysTable(replays: readonly ReplayView[]): SafeHtml {
   </table>`;
 }
 
-function rerunForm(chain: Chain, tokenRequired: boolean): SafeHtml {
-  return html`<form id="rerun-form" class="rerun" data-artifact="${chain.target.id}">
+/**
+ * A plain form POST (page-routes.ts answers with a redirect to the new replay), so Rerun works
+ * without JavaScript; with it, static/app.js sends the same choice to the JSON API instead.
+ */
+function rerunForm(chain: Chain, tokenRequired: boolean, formNonce: string): SafeHtml {
+  return html`<form
+    id="rerun-form"
+    class="rerun"
+    method="post"
+    action="/artifacts/${seg(chain.target.id)}/rerun"
+    data-artifact="${chain.target.id}"
+  >
+    <input type="hidden" name="form_nonce" value="${formNonce}" />
     <div class="field">
       <label for="rerun-from">Start from</label>
       <select id="rerun-from" name="from">
@@ -143,11 +152,11 @@ function rerunForm(chain: Chain, tokenRequired: boolean): SafeHtml {
     </div>
     <div class="field checks">
       <label
-        ><input type="checkbox" name="strict" id="rerun-strict" /> strict
+        ><input type="checkbox" name="strict" value="on" id="rerun-strict" /> strict
         <span class="muted">— refuse corrupted frozen inputs</span></label
       >
       <label
-        ><input type="checkbox" name="diff" id="rerun-diff" /> diff
+        ><input type="checkbox" name="diff" value="on" id="rerun-diff" /> diff
         <span class="muted">— explain each mismatch</span></label
       >
     </div>
@@ -177,9 +186,11 @@ export interface ArtifactPageData {
   chain: Chain;
   replays: readonly ReplayView[];
   tokenRequired: boolean;
+  /** Makes the form's submissions idempotent per page (see page-routes.ts). */
+  formNonce: string;
 }
 
-export function artifactPage({ chain, replays, tokenRequired }: ArtifactPageData): string {
+export function artifactPage({ chain, replays, tokenRequired, formNonce }: ArtifactPageData): string {
   const a = chain.target;
   const body = html`<section class="card">
       <p class="eyebrow">Artifact</p>
@@ -191,6 +202,12 @@ export function artifactPage({ chain, replays, tokenRequired }: ArtifactPageData
         <dd>${a.artifactType}</dd>
         <dt>Content hash</dt>
         <dd>${hashCell(a.contentHash)}</dd>
+        <dt>Payload</dt>
+        <dd>
+          <a class="download" id="payload-download" href="/artifacts/${seg(a.id)}/payload" download
+            >download</a
+          >
+        </dd>
         <dt>Size</dt>
         <dd>${formatBytes(a.sizeBytes)}</dd>
         <dt>Media type</dt>
@@ -205,7 +222,7 @@ export function artifactPage({ chain, replays, tokenRequired }: ArtifactPageData
         Replays every step behind this artifact in fresh, network-less containers and compares each output
         byte for byte.
       </p>
-      ${rerunForm(chain, tokenRequired)}
+      ${rerunForm(chain, tokenRequired, formNonce)}
     </section>
     <section class="card">
       <h2>Lineage <span class="muted small">${chain.steps.length} step(s)</span></h2>

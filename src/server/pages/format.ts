@@ -18,6 +18,24 @@ export function hashCell(hash: string | null): SafeHtml {
   >`;
 }
 
+const FULL_HASH = /sha256:[0-9a-f]{64}/g;
+
+/**
+ * Text (a reason, a warning) with every full content hash in it shortened like hashCell: 64 hex
+ * digits wrap over lines in a table cell and hide what the sentence says.
+ */
+export function textWithHashes(text: string | null): SafeHtml {
+  if (text === null) return html``;
+  const parts: SafeHtml[] = [];
+  let last = 0;
+  for (const match of text.matchAll(FULL_HASH)) {
+    parts.push(html`${text.slice(last, match.index)}`, hashCell(match[0]));
+    last = match.index + match[0].length;
+  }
+  parts.push(html`${text.slice(last)}`);
+  return html`${parts}`;
+}
+
 export function formatBytes(size: number | null): string {
   if (size === null) return "unknown";
   const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];

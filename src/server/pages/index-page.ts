@@ -9,7 +9,7 @@ export function indexPage(recent: readonly ReplayView[]): string {
       <h1>Reproduce an artifact</h1>
       <form class="open" method="get" action="/go">
         <label for="artifact-id">Artifact id</label>
-        <input id="artifact-id" name="artifact" required placeholder="e.g. fig-3" />
+        <input id="artifact-id" name="artifact" required placeholder="e.g. art-3f9c2a1b7d04" />
         <button type="submit" class="primary">Open</button>
       </form>
     </section>

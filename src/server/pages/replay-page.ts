@@ -1,7 +1,14 @@
 /** GET /replays/:id — live progress while the replay runs, then its manifest as a readable table. */
 import type { ManifestStepView } from "../schemas.js";
 import type { ReplayView } from "../replay-store.js";
-import { formatDuration, formatTime, hashCell, replayVerdict, stepVerdict } from "./format.js";
+import {
+  formatDuration,
+  formatTime,
+  hashCell,
+  replayVerdict,
+  stepVerdict,
+  textWithHashes,
+} from "./format.js";
 import { html, seg, type SafeHtml } from "./html.js";
 import { layout } from "./layout.js";
 
@@ -81,24 +88,47 @@ function manifestTable(view: ReplayView, diffs: ReadonlyMap<string, DiffText>): 
     const classes = [s.step_id === firstDivergent ? "first-divergence" : "", `status-${s.status}`]
       .filter((c) => c !== "")
       .join(" ");
+    const artifact = seg(s.target_artifact_id);
+    const replayed =
+      s.output_hash_replayed !== null && typeof (s as { payload?: unknown }).payload === "string"
+        ? html` <a
+            class="download"
+            href="/replays/${seg(view.row.id)}/steps/${seg(s.step_id)}/payload"
+            download
+            >download</a
+          >`
+        : "";
     const main = html`<tr class="${classes}" data-step="${s.step_id}">
       <td>
         <code>${s.step_id}</code
         >${s.step_id === firstDivergent ? html` <span class="badge bad small">first divergence</span>` : ""}
         <div class="method">${s.method}</div>
+        ${
+          s.target_artifact_id === ""
+            ? ""
+            : html`<div class="target">
+                → <a class="artifact-link" href="/artifacts/${artifact}">${s.target_artifact_id}</a>
+              </div>`
+        }
       </td>
       <td>${s.step_type}</td>
       <td>${stepVerdict(s.status)}</td>
       <td>${hashCell(s.input_hash)}</td>
-      <td>${hashCell(s.output_hash_live)}</td>
-      <td>${hashCell(s.output_hash_replayed)}</td>
+      <td>
+        ${hashCell(s.output_hash_live)}${
+          s.target_artifact_id === ""
+            ? ""
+            : html` <a class="download" href="/artifacts/${artifact}/payload" download>download</a>`
+        }
+      </td>
+      <td>${hashCell(s.output_hash_replayed)}${replayed}</td>
       <td class="num">${formatDuration(s.duration_ms)}</td>
       <td>${imageCell(s)}</td>
       <td class="reason">
-        ${s.reason ?? ""}${
+        <span class="reason-text">${textWithHashes(s.reason)}</span>${
           s.warnings.length > 0
             ? html`<ul class="warnings">
-                ${s.warnings.map((w) => html`<li>${w}</li>`)}
+                ${s.warnings.map((w) => html`<li>${textWithHashes(w)}</li>`)}
               </ul>`
             : ""
         }
@@ -218,7 +248,7 @@ export function replayPage({ view, diffs, tokenRequired }: ReplayPageData): stri
       m?.first_divergence
         ? html`<section class="card divergence">
             <h2>First divergence: <code>${m.first_divergence.step_id}</code></h2>
-            <p>${m.first_divergence.reason}</p>
+            <p>${textWithHashes(m.first_divergence.reason)}</p>
           </section>`
         : ""
     }
@@ -235,7 +265,7 @@ export function replayPage({ view, diffs, tokenRequired }: ReplayPageData): stri
               m.warnings.length > 0
                 ? html`<h3>Warnings</h3>
                     <ul class="warnings">
-                      ${m.warnings.map((w) => html`<li>${w}</li>`)}
+                      ${m.warnings.map((w) => html`<li>${textWithHashes(w)}</li>`)}
                     </ul>`
                 : ""
             }

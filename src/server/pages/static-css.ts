@@ -69,6 +69,11 @@ ul.tree ul { border-left: 1px dashed #c9ced6; margin-left: 8px; }
 ul.tree li { margin: 6px 0; }
 ul.tree .node { padding: 6px 10px; border: 1px solid var(--line); border-radius: 8px; background: #fcfcfd; display: inline-block; min-width: 420px; }
 ul.tree .artifact-id { font-weight: 600; }
+ul.tree .artifact-title { font-weight: 600; margin-right: 6px; }
+ul.tree .artifact-title + .artifact-id { font-weight: normal; font-family: ui-monospace, monospace; font-size: 0.86em; }
+a.download { font-size: 0.8em; font-weight: 600; margin-left: 4px; white-space: nowrap; }
+table.manifest .target { font-size: 0.85em; margin-top: 2px; }
+td.reason .hash { white-space: nowrap; }
 ul.tree .input-name { font-family: ui-monospace, monospace; font-size: 0.8em; background: #eef0f3; border-radius: 4px; padding: 0 6px; margin-right: 8px; color: var(--muted); }
 .step-line { margin-top: 4px; font-size: 0.9em; }
 .step-line .arrow { color: var(--muted); }
