@@ -1,15 +1,15 @@
 /** The JSON API: queue, follow and cancel replays, and read an artifact with its lineage. */
-import path from "node:path";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { chainToJson, walkChain } from "../chain/index.js";
 import { ReplayError } from "../errors/index.js";
-import { newReplayId } from "../replay/index.js";
 import type { AppDeps } from "./app-deps.js";
 import { tokenGuard } from "./bearer-auth.js";
 import { readDiffFile } from "./diff-files.js";
 import { HttpProblem } from "./http-problem.js";
 import { replayJson } from "./replay-json.js";
-import { listReplaysOf, requestCancel, requireReplay, setJobId, submitReplay } from "./replay-store.js";
+import { queueRerun } from "./queue-rerun.js";
+import { listReplaysOf, requestCancel, requireReplay } from "./replay-store.js";
+import { checkContentType } from "./request-guards.js";
 import {
   artifactParamsSchema,
   diffParamsSchema,
@@ -21,32 +21,19 @@ import { parseInput } from "./validate.js";
 
 export function registerApiRoutes(app: FastifyInstance, deps: AppDeps): void {
   const requireToken = tokenGuard(deps.apiToken);
-  const makeId = deps.newReplayId ?? (() => newReplayId());
 
-  app.post("/api/artifacts/:id/rerun", { onRequest: requireToken }, async (request, reply) => {
+  // A JSON body (or none) with its media type said: a page of another origin cannot send that
+  // without a preflight (request-guards.ts).
+  const jsonOnly = (request: FastifyRequest) => {
+    checkContentType(request, "application/json");
+    return Promise.resolve();
+  };
+
+  app.post("/api/artifacts/:id/rerun", { onRequest: [jsonOnly, requireToken] }, async (request, reply) => {
     const { id } = parseInput(artifactParamsSchema, request.params, "params");
     const headers = parseInput(rerunHeadersSchema, request.headers, "headers");
     const body = parseInput(rerunBodySchema, request.body ?? {}, "body");
-    // 404 for an unknown artifact, 422 for a chain that cannot be replayed, 400 for a --from outside it.
-    const chain = await walkChain(deps.db, id);
-    if (body.from !== undefined && !chain.steps.some((cs) => cs.step.id === body.from)) {
-      throw new ReplayError("USAGE", `body.from: step ${body.from} is not in the chain behind ${id}.`, {
-        hint: `GET /api/artifacts/${encodeURIComponent(id)} lists the steps (lineage.steps[].id).`,
-        details: { field: "from", in: "body" },
-      });
-    }
-    const replayId = makeId();
-    const { view, created } = await submitReplay(deps.db, {
-      replayId,
-      artifactId: id,
-      options: { from: body.from ?? null, strict: body.strict ?? false, diff: body.diff ?? false },
-      outDir: path.join(deps.replaysDir, replayId),
-      idempotencyKey: headers["idempotency-key"],
-    });
-    if (created) {
-      const jobId = await deps.queue.dispatch(view.row.id);
-      if (jobId !== null) await setJobId(deps.db, view.row.id, jobId);
-    }
+    const { view, created } = await queueRerun(deps, id, body, headers["idempotency-key"]);
     const statusUrl = `/api/replays/${encodeURIComponent(view.row.id)}`;
     return reply
       .code(202)
@@ -71,14 +58,31 @@ export function registerApiRoutes(app: FastifyInstance, deps: AppDeps): void {
     await requireReplay(deps.db, id);
     const outcome = await requestCancel(deps.db, id);
     if (outcome === "finished") {
+      // Also when a cancel came too late: the replay ran to its end, and its verdict stands.
       const view = await requireReplay(deps.db, id);
+      const verdict = view.row.verdict === null ? "" : `, ${view.row.verdict.replace("_", " ")}`;
       throw new HttpProblem(
         409,
         "Already finished",
-        `Replay ${id} has already finished (${view.row.status}); there is nothing to cancel.`,
+        `Replay ${id} has already ended (${view.row.status}${verdict}); there is nothing to cancel.`,
         {
           code: "ALREADY_FINISHED",
-          details: { replay_id: id, status: view.row.status },
+          hint: `GET /api/replays/${id} has its final state.`,
+          details: { replay_id: id, status: view.row.status, verdict: view.row.verdict },
+        },
+      );
+    }
+    if (outcome === "not-served") {
+      const view = await requireReplay(deps.db, id);
+      const { worker_pid: pid, worker_host: host } = view.row;
+      throw new HttpProblem(
+        409,
+        "Not cancellable here",
+        `Replay ${id} was started from the command line (process ${pid ?? "?"} on host ${host ?? "?"}); the server cannot stop it.`,
+        {
+          code: "NOT_SERVED",
+          hint: "Stop that `replay-runner rerun` itself (Ctrl-C, or kill -INT <pid> on its host).",
+          details: { replay_id: id, status: view.row.status, pid, host },
         },
       );
     }

@@ -12,10 +12,13 @@ import { replayPage, type DiffText } from "./pages/replay-page.js";
 import { APP_CSS } from "./pages/static-css.js";
 import { APP_JS } from "./pages/static-js.js";
 import { listRecentReplays, listReplaysOf, requireReplay, type ReplayView } from "./replay-store.js";
-import { artifactParamsSchema, replayParamsSchema } from "./schemas.js";
+import { checkFormToken } from "./bearer-auth.js";
+import { queueRerun } from "./queue-rerun.js";
+import { checkContentType, checkSameOrigin } from "./request-guards.js";
+import { artifactParamsSchema, idSchema, replayParamsSchema, rerunFormSchema } from "./schemas.js";
 import { parseInput } from "./validate.js";
 
-const goQuerySchema = z.object({ artifact: z.string().trim().min(1).max(512) });
+const goQuerySchema = z.object({ artifact: z.string().trim().pipe(idSchema) });
 
 async function diffsOf(view: ReplayView): Promise<Map<string, DiffText>> {
   const diffs = new Map<string, DiffText>();
@@ -47,6 +50,33 @@ export function registerPageRoutes(app: FastifyInstance, deps: AppDeps): void {
     const chain = await walkChain(db, id);
     const replays = await listReplaysOf(db, id, 20);
     return reply.type("text/html; charset=utf-8").send(artifactPage({ chain, replays, tokenRequired }));
+  });
+
+  // The Rerun form without JavaScript: a plain form POST from this server's own pages only (a
+  // page of another origin can post forms too, and a form's body is no JSON: app.ts's guard
+  // refuses foreign origins, and this route also refuses a post that proves no origin at all).
+  app.post("/artifacts/:id/rerun", {
+    onRequest: (request, _reply, done) => {
+      try {
+        checkContentType(request, "application/x-www-form-urlencoded");
+        checkSameOrigin(request, { requireEvidence: true });
+        done();
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+    handler: async (request, reply) => {
+      const { id } = parseInput(artifactParamsSchema, request.params, "params");
+      const form = parseInput(rerunFormSchema, request.body ?? {}, "body");
+      checkFormToken(deps.apiToken, form.token);
+      const { view } = await queueRerun(
+        deps,
+        id,
+        { from: form.from, strict: form.strict, diff: form.diff },
+        form.idempotency_key,
+      );
+      return reply.redirect(`/replays/${seg(view.row.id)}`, 303);
+    },
   });
 
   app.get("/replays/:id", async (request, reply) => {
