@@ -46,7 +46,7 @@ export function registerGcCommand(program: Command): void {
   program
     .command("gc")
     .description(
-      "remove stale replay containers and volumes from the Docker engine (of processes that are gone)",
+      "remove stale replay containers and volumes from the Docker engine (of processes that are gone), and mark their replays interrupted in the registry",
     )
     .option("--images", "also remove dangling (untagged) replay-env images")
     .action(async (options: GcOptions, command: Command) => {
