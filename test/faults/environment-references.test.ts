@@ -94,7 +94,7 @@ describe.each(BACKENDS)("environments rows whose base_image is no image referenc
     manifest = await readManifest(out());
   });
   afterAll(async () => {
-    await registry?.dispose();
+    await registry.dispose();
   });
 
   it("ends as exit 1 with a full manifest, no internal error, and nothing lost", async () => {

@@ -46,7 +46,7 @@ describe("checkImageReference", () => {
     [SHA, "it is a 64-digit hexadecimal string, which Docker takes for an image id, not a name"],
     ["Uppercase:latest", 'its repository name "library/Uppercase" must be lowercase'],
     ["docker.io/Lower/Upper", 'its repository name "Lower/Upper" must be lowercase'],
-    [`${"a".repeat(256)}`, "its repository name is 264 characters long; at most 255 are allowed"],
+    ["a".repeat(256), "its repository name is 264 characters long; at most 255 are allowed"],
     [
       `repo@md5:${"c".repeat(32)}`,
       'its digest algorithm "md5" is not one Docker knows (sha256, sha384, sha512)',
