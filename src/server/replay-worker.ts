@@ -96,7 +96,7 @@ export class ReplayWorker {
       running.catch(() => undefined); // run() records its own failures
       // A crashed replay may never settle (the error unwound the code that would have settled
       // it): after a grace period it is recorded failed and its slot freed all the same.
-      await Promise.race([running, crashedAt.then(() => sleep(CRASH_GRACE_MS))]);
+      await Promise.race([running, crashedAt.then(() => sleep(CRASH_GRACE_MS, undefined, { ref: false }))]);
       if (active.crash !== undefined) await this.recordCrash(replayId, active.crash);
     } finally {
       this.active.delete(replayId);
