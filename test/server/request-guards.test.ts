@@ -238,6 +238,11 @@ describe.each(BACKENDS)("serve refuses and logs (%s)", (backend) => {
       verdict: "reproduced",
       options: { from: null, strict: false, diff: true },
     });
+    // The page shows the replay's status and its verdict apart.
+    const page = await api.request("GET", `/replays/${replayId}`);
+    expect(page.text).toMatch(
+      /<span class="badge ok" data-status="finished" data-verdict="reproduced"\s*>reproduced<\/span/,
+    );
     // The same key: the same replay.
     const again = await raw(
       `${own}/artifacts/upper/rerun`,
