@@ -4,6 +4,9 @@ import { defineConfig } from "vitest/config";
 const RESTARTS = "test/faults/service-restarts.test.ts";
 
 export const config = defineConfig({
+  // Node 20 has no `await using`: it is lowered, also when a fixture runs under
+  // `vite-node --config vitest.config.ts` (test/server/fixtures/).
+  esbuild: { target: "node20" },
   test: {
     globalSetup: ["test/global-setup.ts"],
     testTimeout: 120_000,

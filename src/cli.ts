@@ -9,7 +9,15 @@ import { inspect } from "node:util";
 import { Command, CommanderError, Option } from "commander";
 import { COMMANDS } from "./commands/index.js";
 import { styleFor } from "./commands/terminal-style.js";
-import { EXIT, EXIT_CODES_HELP, ReplayError, exitCodeFor, isReplayError, messageOf } from "./errors/index.js";
+import {
+  EXIT,
+  EXIT_CODES_HELP,
+  ReplayError,
+  exitCodeFor,
+  interceptedCrash,
+  isReplayError,
+  messageOf,
+} from "./errors/index.js";
 import { visibleLines } from "./terminal/index.js";
 import { VERSION } from "./version.js";
 
@@ -115,8 +123,9 @@ if (invokedDirectly()) {
     throw error;
   });
   // Last line of defence: an error some library throws outside any await still gets a message
-  // and an exit code, not a raw stack trace.
+  // and an exit code, not a raw stack trace; unless `serve` claims it (a replay's own crash).
   const crash = (error: unknown) => {
+    if (interceptedCrash(error)) return;
     process.exit(report(error, process.argv.includes("--debug")));
   };
   process.on("uncaughtException", crash);

@@ -24,7 +24,7 @@ export interface ArtifactJson {
 }
 
 export interface EnvironmentJson {
-  /** pinned | unpinned (env_hash NULL) | missing (no environments row) | altered (columns do not hash to env_hash) */
+  /** pinned | unpinned (env_hash NULL) | missing (no environments row) | altered (columns do not hash to env_hash) | invalid (base_image is no image reference) */
   state: EnvironmentState["kind"];
   env_hash: string | null;
   base_image: string | null;
@@ -32,6 +32,8 @@ export interface EnvironmentJson {
   requirements_lock: string | null;
   /** altered only: what the row's columns hash to now. */
   actual_hash: string | null;
+  /** invalid only: what is wrong with base_image. */
+  problem?: string;
 }
 
 /** A processing_steps row, plus what the walk resolved for it. */
@@ -90,7 +92,8 @@ export function environmentToJson(state: EnvironmentState): EnvironmentJson {
     case "missing":
       return { state: state.kind, ...none, env_hash: state.envHash };
     case "pinned":
-    case "altered": {
+    case "altered":
+    case "invalid": {
       const e = state.environment;
       return {
         state: state.kind,
@@ -99,6 +102,7 @@ export function environmentToJson(state: EnvironmentState): EnvironmentJson {
         lockfile_kind: e.lockfileKind,
         requirements_lock: e.requirementsLock,
         actual_hash: state.kind === "altered" ? state.actualHash : null,
+        ...(state.kind === "invalid" ? { problem: state.problem } : {}),
       };
     }
   }

@@ -38,6 +38,10 @@ export function environmentLabel(state: EnvironmentState, style: TreeStyle = PLA
       return style.red(
         `[env ALTERED: row ${shortContentHash(state.environment.envHash)} now hashes to ${shortContentHash(state.actualHash)}]`,
       );
+    case "invalid":
+      return style.red(
+        `[env INVALID: row ${shortContentHash(state.environment.envHash)} has a base_image that is no image reference]`,
+      );
   }
 }
 

@@ -46,7 +46,8 @@ export type EnvironmentState =
   | { kind: "unpinned" } // env_hash is NULL: ran outside the sandbox
   | { kind: "pinned"; environment: Environment }
   | { kind: "missing"; envHash: string } // env_hash points at no environments row
-  | { kind: "altered"; environment: Environment; actualHash: string }; // columns no longer hash to the key
+  | { kind: "altered"; environment: Environment; actualHash: string } // columns no longer hash to the key
+  | { kind: "invalid"; environment: Environment; problem: string }; // base_image is no image reference
 
 export interface ChainInput {
   /** File name under /in/: `source` for single-input steps, the row's name otherwise. */

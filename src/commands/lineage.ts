@@ -45,7 +45,7 @@ function environmentProblems(chain: Chain): ReplayError | undefined {
   );
   return new ReplayError(
     "REGISTRY_DATA",
-    `${bad.length === 1 ? "1 step's environment is" : `${bad.length} steps' environments are`} missing or altered: ${listed.join(", ")}.`,
+    `${bad.length === 1 ? "1 step's environment is" : `${bad.length} steps' environments are`} missing, altered or invalid: ${listed.join(", ")}.`,
     {
       hint: "A replay cannot rebuild these steps' environments as recorded. Restore the environments rows (their env_hash must equal the hash of base_image, lockfile_kind and requirements_lock), or accept that these steps cannot be reproduced.",
       details: {

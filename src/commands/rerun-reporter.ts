@@ -79,6 +79,7 @@ export class TerminalReporter implements ReplayReporter {
     const s = this.style;
     const mark: Record<ManifestStep["status"], string> = {
       reproduced: s.green("✓ reproduced  "),
+      verified: s.green("✓ verified    "),
       mismatch: s.red("✗ mismatch    "),
       failed: s.red("✗ failed      "),
       unreplayable: s.yellow("! unreplayable"),
@@ -107,6 +108,7 @@ export class TerminalReporter implements ReplayReporter {
     const { summary } = manifest;
     const parts = [
       `${summary.reproduced} reproduced`,
+      summary.verified > 0 ? `${summary.verified} verified` : "",
       summary.mismatch > 0 ? s.red(`${summary.mismatch} mismatch`) : "",
       summary.failed > 0 ? s.red(`${summary.failed} failed`) : "",
       summary.unreplayable > 0 ? s.yellow(`${summary.unreplayable} unreplayable`) : "",

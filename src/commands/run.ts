@@ -9,6 +9,7 @@ import { z } from "zod";
 import { BlobStore } from "../blobs/index.js";
 import { EXIT, ReplayError, exitCodesHelp } from "../errors/index.js";
 import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, plainFileName } from "../handlers/index.js";
+import { checkImageReference } from "../images/image-reference.js";
 import { BASE_IMAGE } from "../images/types.js";
 import { visibleLines } from "../terminal/index.js";
 import {
@@ -60,7 +61,14 @@ const optionsSchema = z.object({
   args: z.string().optional(),
   // commander: undefined (neither flag), a path (--env <file>), false (--no-env).
   env: z.union([z.string().min(1, "--env needs a requirements.lock path"), z.literal(false)]).optional(),
-  baseImage: z.string().min(1).default(BASE_IMAGE),
+  baseImage: z
+    .string()
+    .default(BASE_IMAGE)
+    .superRefine((ref, ctx) => {
+      const check = checkImageReference(ref);
+      if (!check.ok)
+        ctx.addIssue({ code: "custom", message: `--base-image is not an image reference: ${check.problem}` });
+    }),
   timeout: z.coerce
     .number({ error: "--timeout must be a number of seconds" })
     .positive("--timeout must be positive")

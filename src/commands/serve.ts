@@ -19,28 +19,47 @@ const optionsSchema = z.object({
     .int("--concurrency must be a whole number")
     .min(1, "--concurrency must be at least 1")
     .max(64),
+  allowedHost: z.array(z.string()).default([]),
 });
+
+function collectHost(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
 
 const HELP_AFTER = `
 API (JSON; errors are application/problem+json):
-  POST   /api/artifacts/:id/rerun   body {"from"?, "strict"?, "diff"?}; 202 {replay_id, status_url}
+  POST   /api/artifacts/:id/rerun   Content-Type: application/json, body {"from"?, "strict"?,
+                                    "diff"?} (may be empty); 202 {replay_id, status_url}
                                     Idempotency-Key header: a repeat returns the same replay
-  GET    /api/replays/:id           status, progress per step, the manifest when finished
-  DELETE /api/replays/:id           cancel (a running replay's containers are removed)
+  GET    /api/replays/:id           status (queued, running, finished, interrupted, failed: it
+                                    could not run), verdict (reproduced, not_reproduced, or null
+                                    until finished), progress per step, the manifest once ended
+  DELETE /api/replays/:id           cancel: 200 when it was still queued, 202 while it stops
+                                    (its containers are removed); 409 ALREADY_FINISHED with its
+                                    final status and verdict once it has ended (a cancel that
+                                    came too late included); 409 NOT_SERVED for a replay a
+                                    \`rerun\` runs (stop that process)
   GET    /api/artifacts/:id         the artifact, its lineage and its past replays
 Pages: /artifacts/:id, /replays/:id; downloads (attachments, checked against their hashes):
   /artifacts/:id/payload (recorded), /replays/:id/steps/:stepId/payload (replayed).
-  The Rerun form posts application/x-www-form-urlencoded to /artifacts/:id/rerun (only from
-  this server's own pages: Origin must match), answered 303 to the new replay's page.
+  The Rerun form posts application/x-www-form-urlencoded to /artifacts/:id/rerun (from, strict,
+  diff, token; only from this server's own pages), answered 303 to the new replay's page.
+
+Requests under another Host name get 421, and a POST or DELETE sent by a page of another
+origin (Origin, else Sec-Fetch-Site or Referer) gets 403. Answered: localhost, 127.0.0.1 and
+[::1] with the port, the --host address, for a wildcard --host (0.0.0.0, ::) this machine's
+addresses, and every --allowed-host.
 
 On the embedded registry, other commands (show, lineage, rerun, add, ...) keep working while
 serve runs: they go through serve over a Unix socket only this user can open
 (<home>/registry.share/, described by <home>/registry.serve.json).
 
 REPLAY_API_TOKEN: the bearer token of POST and DELETE. Without it the server listens on
-loopback only. Replays queue in pg-boss on PostgreSQL (several servers share them) and in the
-registry's own table on the embedded registry; a replay whose server died is run again once,
-then marked failed with the reason. SIGINT/SIGTERM stop the server cleanly: running replays are
+loopback only. REPLAY_ALLOWED_HOSTS: like --allowed-host, comma-separated. Replays queue in
+pg-boss on PostgreSQL (several servers share them) and in the registry's own table on the
+embedded registry; a replay whose server died is run again once, then marked failed with the
+reason; one whose \`rerun\` process died is marked interrupted. An error inside a replay fails
+that replay, never the server. SIGINT/SIGTERM stop the server cleanly: running replays are
 interrupted and their containers removed.`;
 
 export function registerServeCommand(program: Command): void {
@@ -50,6 +69,11 @@ export function registerServeCommand(program: Command): void {
     .option("--port <n>", "TCP port (0: any free port)", "8080")
     .option("--host <address>", "address to listen on (without REPLAY_API_TOKEN: loopback only)", "127.0.0.1")
     .option("--concurrency <n>", "replays this process runs at once", "1")
+    .option(
+      "--allowed-host <name>",
+      "also answer this Host name (name or name:port; repeatable; e.g. the name of a proxy in front)",
+      collectHost,
+    )
     .addHelpText("after", HELP_AFTER)
     .addHelpText(
       "after",
@@ -68,12 +92,13 @@ export function registerServeCommand(program: Command): void {
       const log = (line: string) => process.stderr.write(`${visibleLines(line)}\n`);
       const engine = connectDockerEngine({ dockerHost: settings.dockerHost });
       // Loaded here, not at start-up: fastify and pg-boss cost every other command ~200 ms.
-      const { startServer } = await import("../server/index.js");
+      const { guardServerCrashes, startServer } = await import("../server/index.js");
       const server = await startServer({
         settings,
         host: parsed.data.host,
         port: parsed.data.port,
         apiToken: token === undefined || token === "" ? undefined : token,
+        allowedHosts: [...parsed.data.allowedHost, ...(process.env.REPLAY_ALLOWED_HOSTS ?? "").split(",")],
         concurrency: parsed.data.concurrency,
         log,
         services: (runId, signal) => createReplayServices(settings, { log, runId, signal }),
@@ -87,20 +112,33 @@ export function registerServeCommand(program: Command): void {
       // Print where to go on stdout (scripts and tests read it); everything else goes to stderr.
       process.stdout.write(`listening on ${server.url}\n`);
       await new Promise<void>((resolve) => {
-        let received: NodeJS.Signals | undefined;
-        const onSignal = (signal: NodeJS.Signals) => {
-          if (received !== undefined) process.exit(signal === "SIGTERM" ? 143 : 130);
-          received = signal;
-          log(`${signal}: shutting down: no new jobs, running replays interrupted (again to exit at once)`);
+        let stopping = false;
+        const stop = (reason: string) => {
+          stopping = true;
           server
-            .close(`interrupted by ${signal}: the server is shutting down`)
+            .close(reason)
             .catch((error: unknown) => log(`shutdown: ${(error as Error).message}`))
             .finally(() => {
               process.off("SIGINT", onSignal);
               process.off("SIGTERM", onSignal);
+              uninstall();
               resolve();
             });
         };
+        const onSignal = (signal: NodeJS.Signals) => {
+          if (stopping) process.exit(signal === "SIGTERM" ? 143 : 130);
+          log(`${signal}: shutting down: no new jobs, running replays interrupted (again to exit at once)`);
+          stop(`interrupted by ${signal}: the server is shutting down`);
+        };
+        // An error that escaped a replay fails that replay, never the server (crash-guard.ts).
+        const uninstall = guardServerCrashes({
+          absorbCrash: (error) => server.absorbCrash(error),
+          log,
+          onFatal: () => {
+            process.exitCode = EXIT.internal;
+            if (!stopping) stop("the server stopped after an internal error");
+          },
+        });
         process.on("SIGINT", onSignal);
         process.on("SIGTERM", onSignal);
       });

@@ -21,7 +21,7 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE replay_runner.replays (
         id                 text PRIMARY KEY,
         target_artifact_id text NOT NULL,
-        status             text NOT NULL,        -- queued | running | succeeded | failed | interrupted
+        status             text NOT NULL,        -- queued | running | succeeded | failed | interrupted (version 3: finished replaces succeeded)
         options            jsonb NOT NULL DEFAULT '{}'::jsonb,
         out_dir            text,
         idempotency_key    text UNIQUE,
@@ -53,6 +53,21 @@ export const MIGRATIONS: readonly Migration[] = [
         ADD COLUMN cancel_requested_at timestamptz,
         ADD COLUMN plan                jsonb;     -- the steps the replay will run, for live pages
       CREATE INDEX replays_status_idx ON replay_runner.replays (status) WHERE status IN ('queued', 'running');
+    `,
+  },
+  {
+    // A replay's life and its verdict are two things: `status` is queued | running | finished |
+    // interrupted | failed (could not run at all), `verdict` is reproduced | not_reproduced once
+    // finished. Until now a finished replay with mismatches was "failed", like one that could not
+    // run. The worker_* columns now also name the process of a CLI replay (`c-...` ids), with
+    // heartbeats, so that whoever finds its process gone marks it interrupted.
+    version: 3,
+    name: "replay verdicts",
+    sql: `
+      ALTER TABLE replay_runner.replays ADD COLUMN verdict text;  -- reproduced | not_reproduced | NULL
+      UPDATE replay_runner.replays SET status = 'finished', verdict = 'reproduced' WHERE status = 'succeeded';
+      UPDATE replay_runner.replays SET status = 'finished', verdict = 'not_reproduced'
+        WHERE status = 'failed' AND manifest IS NOT NULL AND manifest->>'status' = 'not_reproduced';
     `,
   },
 ];

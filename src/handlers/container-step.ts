@@ -8,6 +8,7 @@ import { createReadStream } from "node:fs";
 import type { BlobStore } from "../blobs/index.js";
 import type { Environment, EnvironmentState } from "../chain/types.js";
 import { canonicalJson } from "../hashing/index.js";
+import { quotedReference } from "../images/image-reference.js";
 import type { ImageResolver, ResolvedImage } from "../images/types.js";
 import type { ContainerStepResult, PayloadSource, PreparedStep, StepExecutor } from "../runner/types.js";
 import { parseContainerParameters, type ContainerParameters } from "./container-parameters.js";
@@ -118,10 +119,14 @@ export function invokeContainerStep(
   return prepareContainerStep(deps, rest).run(inputs);
 }
 
-function environmentProblem(state: EnvironmentState): string | undefined {
+function environmentProblem(stepId: string, state: EnvironmentState): string | undefined {
   if (state.kind === "missing") return `environment ${state.envHash} has no row in environments`;
   if (state.kind === "altered") {
     return `environment row ${state.environment.envHash} was altered: its columns hash to ${state.actualHash}`;
+  }
+  if (state.kind === "invalid") {
+    // Named in full: the row is not run, and the reason is all a reader gets.
+    return `step ${stepId}: environment ${state.environment.envHash}: base_image ${quotedReference(state.environment.baseImage)} is not an image reference: ${state.problem}`;
   }
   return undefined;
 }
@@ -134,7 +139,7 @@ function prepareReplay(context: PrepareContext): PreparedReplay {
   const { step, environment } = context.chainStep;
   const parsed = parseContainerParameters(step.parameters);
   if (!parsed.ok) return unprepared({ kind: "failed", reason: parsed.reason });
-  const problem = environmentProblem(environment);
+  const problem = environmentProblem(step.id, environment);
   if (problem !== undefined) return unprepared({ kind: "failed", reason: problem });
   if (environment.kind === "unpinned") {
     context.warn(

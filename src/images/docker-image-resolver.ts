@@ -16,6 +16,7 @@ import { ensureBaseImage, type BaseImageBuildOptions } from "./base-image.js";
 import { envBuildContext } from "./build-context.js";
 import { ENV_LABEL, envImageTag, parseEnvImageLabels } from "./env-image-labels.js";
 import { envDockerfile, type WheelSource } from "./env-dockerfile.js";
+import { checkImageReference, quotedReference } from "./image-reference.js";
 import { SingleFlight } from "./single-flight.js";
 import { BASE_IMAGE, type ImageResolver, type ResolvedImage } from "./types.js";
 import { wheelsForLock } from "./wheelhouse.js";
@@ -39,6 +40,17 @@ interface Found {
 
 const WHEEL_HINT =
   "Set REPLAY_WHEELHOUSE to a folder holding the pinned .whl files, or REPLAY_PIP_INDEX_URL to an index.";
+
+/** Nothing reaches the engine as an image name unless it is one (image-reference.ts says why). */
+function requireImageReference(ref: string, what: string): void {
+  const check = checkImageReference(ref);
+  if (check.ok) return;
+  throw new ReplayError(
+    "REGISTRY_DATA",
+    `The ${what} ${quotedReference(ref)} is not an image reference: ${check.problem}; nothing was sent to the Docker engine.`,
+    { details: { image: ref, problem: check.problem } },
+  );
+}
 
 /** Another live process is building this image: wait for it. */
 class BuildLockHeld extends Error {}
@@ -81,6 +93,7 @@ export class DockerImageResolver implements ImageResolver {
   /** The base image of an environment: ours is built when missing, any other must exist already. */
   private base(ref: string): Promise<Found> {
     return this.flights.run(`base:${ref}`, async () => {
+      requireImageReference(ref, "base image");
       if (ref === BASE_IMAGE) {
         const info = await ensureBaseImage(this.engine, { log: this.log, ...this.options.baseImage });
         return { ref, imageId: info.id, built: info.built };
@@ -134,6 +147,7 @@ export class DockerImageResolver implements ImageResolver {
 
   private async envImageLocked(environment: Environment, signal: AbortSignal | undefined): Promise<Found> {
     const tag = envImageTag(environment.envHash);
+    requireImageReference(tag, "environment image tag");
     const lockSha256 = sha256Hex(environment.requirementsLock);
     const existing = await this.engine.inspectImage(tag);
     const labels = existing === null ? null : parseEnvImageLabels(existing.labels);

@@ -17,3 +17,5 @@ export { envBuildContext } from "./build-context.js";
 export { pinnedSha256s, wheelsForLock } from "./wheelhouse.js";
 export type { WheelFile } from "./wheelhouse.js";
 export { SingleFlight } from "./single-flight.js";
+export { checkImageReference, quotedReference, REPOSITORY_NAME_MAX } from "./image-reference.js";
+export type { ImageReference, ImageReferenceCheck } from "./image-reference.js";

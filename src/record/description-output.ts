@@ -80,6 +80,8 @@ function environmentText(env: EnvironmentState): string[] {
       return [`MISSING (no environments row ${env.envHash})`];
     case "altered":
       return [`ALTERED (${env.environment.envHash}: its columns hash to ${env.actualHash})`];
+    case "invalid":
+      return [`INVALID (${env.environment.envHash}: base_image is no image reference: ${env.problem})`];
     case "pinned": {
       const e = env.environment;
       const packages = e.requirementsLock

@@ -14,10 +14,21 @@ export {
   ProgressWriter,
   failReplayRecord,
   finishReplayRecord,
+  OWNER_HEARTBEAT_MS,
+  processOwner,
   startReplayRecord,
   statusOf,
+  verdictOf,
 } from "./replay-record.js";
-export type { ReplayStatus } from "./replay-record.js";
+export type { ReplayOwner, ReplayRecord, ReplayStatus, ReplayVerdict } from "./replay-record.js";
+export {
+  OWNER_STALE_SECONDS,
+  interruptOrphanedReplays,
+  localJudge,
+  ownerGone,
+  runningReplayOwners,
+} from "./dead-owners.js";
+export type { InterruptedOrphan, OrphanRow, OwnerJudge } from "./dead-owners.js";
 export { diffPayloads } from "./diff-report.js";
 export { OutDir, safeFileName } from "./out-dir.js";
 export { dryRunReplay } from "./dry-run.js";

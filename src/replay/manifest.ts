@@ -2,7 +2,12 @@
 
 export const MANIFEST_VERSION = 1;
 
-export type StepStatus = "reproduced" | "mismatch" | "failed" | "unreplayable" | "interrupted";
+/**
+ * reproduced: the step ran and its output (and inputs) match the record; verified: a frozen
+ * input (ingest) whose blob still hashes to the record: nothing ran, so nothing was reproduced;
+ * mismatch, failed (could not run), unreplayable, interrupted.
+ */
+export type StepStatus = "reproduced" | "verified" | "mismatch" | "failed" | "unreplayable" | "interrupted";
 
 export interface ManifestInput {
   name: string;
@@ -31,7 +36,7 @@ export interface ManifestStep {
   divergence: "origin" | "inherited" | null;
   inherited_from: string | null;
   env_hash: string | null;
-  environment: "pinned" | "unpinned" | "missing" | "altered";
+  environment: "pinned" | "unpinned" | "missing" | "altered" | "invalid";
   image: { ref: string; id: string } | null;
   trace_id: string | null;
   recorded_started_at: string | null;
@@ -55,7 +60,10 @@ export interface FrozenInput {
 
 export interface ReplaySummary {
   steps: number;
+  /** Steps that ran and matched. */
   reproduced: number;
+  /** Frozen inputs (ingest) whose blobs still hash to the record; `ok` like reproduced steps. */
+  verified: number;
   mismatch: number;
   failed: number;
   unreplayable: number;
@@ -87,6 +95,7 @@ export function summarise(steps: readonly ManifestStep[]): ReplaySummary {
   return {
     steps: steps.length,
     reproduced: count("reproduced"),
+    verified: count("verified"),
     mismatch: count("mismatch"),
     failed: count("failed"),
     unreplayable: count("unreplayable"),

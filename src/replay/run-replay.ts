@@ -31,6 +31,7 @@ import {
 } from "./manifest.js";
 import { OutDir, removeQuietly, safeFileName } from "./out-dir.js";
 import { describeBadBlob, integrityProblems, planReplay } from "./plan-replay.js";
+import { interruptOrphanedReplays, localJudge } from "./dead-owners.js";
 import { ProgressWriter, finishReplayRecord, startReplayRecord } from "./replay-record.js";
 import type { ReplayReporter } from "./reporter.js";
 import { VerifiedBlobs } from "./verified-blobs.js";
@@ -115,8 +116,11 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
   if (executed.some((cs) => handlerFor(cs.step.stepType)?.mode === "container")) await preflight;
 
   const out = await OutDir.acquire(options.outDir, replayId);
+  let record: AsyncDisposable | undefined;
   try {
-    await startReplayRecord(deps.db, {
+    // A replay whose process died stays "running" until someone looks: the next replay does.
+    await interruptOrphanedReplays(deps.db, localJudge(deps.db));
+    record = await startReplayRecord(deps.db, {
       id: replayId,
       targetArtifactId: options.artifactId,
       options: {
@@ -424,7 +428,8 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
       const inputsMatch =
         !hasInputs || (step.inputHash !== null && step.inputHash === row.input_hash_replayed);
       row.ok = outputMatches && inputsMatch;
-      row.status = row.ok ? "reproduced" : "mismatch";
+      // A frozen input's check is a verification, not a reproduction: nothing ran.
+      row.status = row.ok ? (handler.mode === "frozen" ? "verified" : "reproduced") : "mismatch";
       if (!isContentHash(target.contentHash)) {
         row.reason = `the registry's content_hash "${target.contentHash}" for ${target.id} is not a sha256: hash: nothing to compare with`;
       } else if (!outputMatches) {
@@ -498,6 +503,7 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
     reporter.finished?.(manifest);
     return manifest;
   } finally {
+    await record?.[Symbol.asyncDispose](); // its heartbeat
     await out.release();
   }
 }

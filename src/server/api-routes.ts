@@ -1,5 +1,5 @@
 /** The JSON API: queue, follow and cancel replays, and read an artifact with its lineage. */
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { chainToJson, walkChain } from "../chain/index.js";
 import { ReplayError } from "../errors/index.js";
 import type { AppDeps } from "./app-deps.js";
@@ -9,6 +9,7 @@ import { HttpProblem } from "./http-problem.js";
 import { replayJson } from "./replay-json.js";
 import { queueReplay } from "./queue-replay.js";
 import { listReplaysOf, requestCancel, requireReplay } from "./replay-store.js";
+import { checkContentType } from "./request-guards.js";
 import {
   artifactParamsSchema,
   diffParamsSchema,
@@ -21,7 +22,14 @@ import { parseInput } from "./validate.js";
 export function registerApiRoutes(app: FastifyInstance, deps: AppDeps): void {
   const requireToken = tokenGuard(deps.apiToken);
 
-  app.post("/api/artifacts/:id/rerun", { onRequest: requireToken }, async (request, reply) => {
+  // A JSON body (or none) with its media type said: a page of another origin cannot send that
+  // without a preflight (request-guards.ts).
+  const jsonOnly = (request: FastifyRequest) => {
+    checkContentType(request, "application/json");
+    return Promise.resolve();
+  };
+
+  app.post("/api/artifacts/:id/rerun", { onRequest: [jsonOnly, requireToken] }, async (request, reply) => {
     const { id } = parseInput(artifactParamsSchema, request.params, "params");
     const headers = parseInput(rerunHeadersSchema, request.headers, "headers");
     const body = parseInput(rerunBodySchema, request.body ?? {}, "body");
@@ -56,14 +64,31 @@ export function registerApiRoutes(app: FastifyInstance, deps: AppDeps): void {
     await requireReplay(deps.db, id);
     const outcome = await requestCancel(deps.db, id);
     if (outcome === "finished") {
+      // Also when a cancel came too late: the replay ran to its end, and its verdict stands.
       const view = await requireReplay(deps.db, id);
+      const verdict = view.row.verdict === null ? "" : `, ${view.row.verdict.replace("_", " ")}`;
       throw new HttpProblem(
         409,
         "Already finished",
-        `Replay ${id} has already finished (${view.row.status}); there is nothing to cancel.`,
+        `Replay ${id} has already ended (${view.row.status}${verdict}); there is nothing to cancel.`,
         {
           code: "ALREADY_FINISHED",
-          details: { replay_id: id, status: view.row.status },
+          hint: `GET /api/replays/${id} has its final state.`,
+          details: { replay_id: id, status: view.row.status, verdict: view.row.verdict },
+        },
+      );
+    }
+    if (outcome === "not-served") {
+      const view = await requireReplay(deps.db, id);
+      const { worker_pid: pid, worker_host: host } = view.row;
+      throw new HttpProblem(
+        409,
+        "Not cancellable here",
+        `Replay ${id} was started from the command line (process ${pid ?? "?"} on host ${host ?? "?"}); the server cannot stop it.`,
+        {
+          code: "NOT_SERVED",
+          hint: "Stop that `replay-runner rerun` itself (Ctrl-C, or kill -INT <pid> on its host).",
+          details: { replay_id: id, status: view.row.status, pid, host },
         },
       );
     }

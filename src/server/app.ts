@@ -7,6 +7,7 @@ import type { AppDeps } from "./app-deps.js";
 import { registerApiRoutes } from "./api-routes.js";
 import { HttpProblem } from "./http-problem.js";
 import { registerPageRoutes } from "./page-routes.js";
+import { changesState, checkHost, checkSameOrigin } from "./request-guards.js";
 import { installErrorHandlers } from "./problem-details.js";
 
 /** Registry data ends up in pages; the policy forbids any script or style the server did not serve. */
@@ -44,7 +45,29 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     done(null, payload);
   });
 
-  installErrorHandlers(app);
+  // Before anything else: a request under a foreign name, or one that would change state sent by a
+  // page of another origin, is refused (request-guards.ts).
+  app.addHook("onRequest", (request, _reply, done) => {
+    try {
+      checkHost(request, deps.hosts);
+      if (changesState(request.method)) checkSameOrigin(request, { requireEvidence: false });
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
+  });
+
+  // The artifact page's Rerun form, posted without JavaScript (page-routes.ts).
+  app.addContentTypeParser(
+    "application/x-www-form-urlencoded",
+    { parseAs: "string" },
+    (_request, text, done) => {
+      const source = typeof text === "string" ? text : text.toString("utf8");
+      done(null, Object.fromEntries(new URLSearchParams(source)));
+    },
+  );
+
+  installErrorHandlers(app, deps.log);
   registerApiRoutes(app, deps);
   registerPageRoutes(app, deps);
   return app;

@@ -52,3 +52,23 @@ export function tokenGuard(token: string | undefined): (request: FastifyRequest)
     return Promise.resolve();
   };
 }
+
+/** The same token, as the artifact page's form sends it (a `token` field: a form cannot set headers). */
+export function checkFormToken(token: string | undefined, given: unknown): void {
+  if (token === undefined) return;
+  if (typeof given !== "string" || given === "") {
+    throw new HttpProblem(
+      401,
+      "Unauthorized",
+      "This server needs its API token to start a replay: fill in the API token field.",
+      {
+        code: "UNAUTHORIZED",
+      },
+    );
+  }
+  if (!timingSafeEqual(digest(given), digest(token))) {
+    throw new HttpProblem(401, "Unauthorized", "The API token is not the one this server was started with.", {
+      code: "UNAUTHORIZED",
+    });
+  }
+}

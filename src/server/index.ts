@@ -1,6 +1,10 @@
 export { buildApp } from "./app.js";
 export type { AppDeps } from "./app-deps.js";
 export { startServer, isLoopback } from "./serve-runtime.js";
+export { guardServerCrashes } from "./crash-guard.js";
+export type { CrashGuardOptions } from "./crash-guard.js";
+export { hostAllowList, isWildcard, parseAllowedHosts, parseHost } from "./host-allow-list.js";
+export type { HostAllowList } from "./host-allow-list.js";
 export type { EngineSweeper, RunningServer, ServeOptions } from "./serve-runtime.js";
 export type { ReplayQueue, ReplayJobHandler } from "./replay-queue.js";
 export { EmbeddedReplayQueue } from "./job-queue-embedded.js";

@@ -9,9 +9,14 @@
  * its last attempt is marked failed with the reason, and one that had been cancelled is marked
  * interrupted. The dead worker's containers are removed first, and its pg-boss job is failed
  * with the same reason.
+ *
+ * Replays started from the command line (`rerun`, no worker id of a server) whose process is
+ * gone are marked interrupted by the same sweep, as the next `rerun` and `gc` do
+ * (src/replay/dead-owners.ts): nobody can run them again.
  */
 import type { SqlQueryable } from "../db/index.js";
 import { messageOf } from "../errors/index.js";
+import { interruptOrphanedReplays } from "../replay/index.js";
 import type { ReplayQueue } from "./replay-queue.js";
 import { runningServedReplays, setJobId, settleOrphan, type OrphanDecision } from "./replay-store.js";
 import type { WorkerIdentity } from "./worker-identity.js";
@@ -34,6 +39,24 @@ export interface SweepDeps {
 export async function sweepOrphans(deps: SweepDeps): Promise<OrphanDecision[]> {
   const { identity } = deps;
   const settled: OrphanDecision[] = [];
+  const cliOrphans = await interruptOrphanedReplays(deps.db, {
+    self: identity,
+    singleProcess: deps.singleProcess,
+    alive: deps.alive,
+    staleSeconds: deps.staleSeconds,
+  });
+  for (const orphan of cliOrphans) {
+    deps.log(`replay ${orphan.replayId}: interrupted: ${orphan.reason}`);
+    await deps.removeRunResources?.(orphan.replayId).catch((error: unknown) => {
+      deps.log(`replay ${orphan.replayId}: cleanup: ${messageOf(error)}`);
+    });
+    settled.push({
+      replayId: orphan.replayId,
+      workerId: null,
+      outcome: "interrupted",
+      reason: orphan.reason,
+    });
+  }
   for (const row of await runningServedReplays(deps.db, deps.staleSeconds)) {
     if (row.worker_id === identity.id) continue;
     const sameHost = row.worker_host === identity.host;

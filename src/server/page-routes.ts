@@ -1,7 +1,7 @@
 /** The web pages, their two static files, payload downloads, and the Rerun form's POST. */
 import { createHash, randomBytes } from "node:crypto";
 import { open } from "node:fs/promises";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { BlobStore } from "../blobs/index.js";
 import { walkChain } from "../chain/index.js";
@@ -23,10 +23,11 @@ import { APP_JS } from "./pages/static-js.js";
 import { sendDownload } from "./payload-download.js";
 import { queueReplay } from "./queue-replay.js";
 import { listRecentReplays, listReplaysOf, requireReplay, type ReplayView } from "./replay-store.js";
-import { artifactParamsSchema, diffParamsSchema, replayParamsSchema } from "./schemas.js";
+import { checkContentType, checkSameOrigin } from "./request-guards.js";
+import { artifactParamsSchema, diffParamsSchema, idSchema, replayParamsSchema } from "./schemas.js";
 import { parseInput } from "./validate.js";
 
-const goQuerySchema = z.object({ artifact: z.string().trim().min(1).max(512) });
+const goQuerySchema = z.object({ artifact: z.string().trim().pipe(idSchema) });
 
 /** What the page's Rerun form posts (application/x-www-form-urlencoded). */
 const rerunFormSchema = z.strictObject({
@@ -34,6 +35,12 @@ const rerunFormSchema = z.strictObject({
   strict: z.literal("on").optional(),
   diff: z.literal("on").optional(),
   token: z.string().max(4096).optional(),
+  idempotency_key: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces")
+    .optional(),
   form_nonce: z
     .string()
     .regex(/^[0-9a-f]{32}$/, "is not this server's form")
@@ -59,22 +66,6 @@ async function diffsOf(view: ReplayView): Promise<Map<string, DiffText>> {
  * and another site's page cannot make it this server's. (The Host names the server answers
  * are checked for every request by app.ts.)
  */
-function requireOwnOrigin(request: FastifyRequest): void {
-  const origin = request.headers.origin;
-  const host = request.headers.host;
-  const own = host === undefined ? undefined : `${request.protocol}://${host}`.toLowerCase();
-  if (typeof origin === "string" && own !== undefined && origin.toLowerCase() === own) return;
-  throw new HttpProblem(
-    403,
-    "Forbidden",
-    `The Rerun form is only accepted from this server's own pages (Origin ${typeof origin === "string" ? origin : "missing"}).`,
-    {
-      code: "FOREIGN_ORIGIN",
-      hint: "Open the artifact's page on this server and press Rerun there; scripts use POST /api/artifacts/:id/rerun.",
-    },
-  );
-}
-
 function notFound(message: string, hint: string, details: Record<string, unknown>): ReplayError {
   return new ReplayError("NOT_FOUND", message, { hint, details });
 }
@@ -188,26 +179,19 @@ export function registerPageRoutes(app: FastifyInstance, deps: AppDeps): void {
   });
 
   // The Rerun form without JavaScript: a plain POST, answered with a redirect to the replay.
-  // Its own scope, so only this route parses form bodies.
-  void app.register((scope, _options, done) => {
-    scope.addContentTypeParser(
-      FORM_TYPE,
-      { parseAs: "string", bodyLimit: 16 * 1024 },
-      (_request, text, parsed) => {
-        parsed(
-          null,
-          Object.fromEntries(new URLSearchParams(typeof text === "string" ? text : text.toString("utf8"))),
-        );
-      },
-    );
-    scope.post("/artifacts/:id/rerun", async (request, reply) => {
-      requireOwnOrigin(request);
-      const contentType = request.headers["content-type"] ?? "";
-      if (!contentType.toLowerCase().startsWith(FORM_TYPE)) {
-        throw new HttpProblem(415, "Unsupported media type", `The Rerun form posts ${FORM_TYPE}.`, {
-          code: "UNSUPPORTED_MEDIA_TYPE",
-        });
+  // A page of another origin can post forms too: app.ts refuses a foreign Origin, and this
+  // route also refuses a post that proves no origin at all.
+  app.post("/artifacts/:id/rerun", {
+    onRequest: (request, _reply, done) => {
+      try {
+        checkContentType(request, FORM_TYPE);
+        checkSameOrigin(request, { requireEvidence: true });
+        done();
+      } catch (error) {
+        done(error as Error);
       }
+    },
+    handler: async (request, reply) => {
       const { id } = parseInput(artifactParamsSchema, request.params, "params");
       const form = parseInput(rerunFormSchema, request.body ?? {}, "body");
       if (deps.apiToken !== undefined && !tokenMatches(deps.apiToken, form.token)) {
@@ -222,7 +206,7 @@ export function registerPageRoutes(app: FastifyInstance, deps: AppDeps): void {
       // One replay per page and choice: pressing Rerun twice, or reloading the POST, queues one.
       const idempotencyKey =
         form.form_nonce === undefined
-          ? undefined
+          ? form.idempotency_key
           : `form-${createHash("sha256")
               .update(JSON.stringify([form.form_nonce, id, from ?? null, strict, diff]))
               .digest("hex")
@@ -236,8 +220,7 @@ export function registerPageRoutes(app: FastifyInstance, deps: AppDeps): void {
         fromField: "from",
       });
       return reply.redirect(`/replays/${seg(view.row.id)}`, 303);
-    });
-    done();
+    },
   });
 
   app.get("/static/app.css", (_request, reply) =>

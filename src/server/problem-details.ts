@@ -1,10 +1,11 @@
 /**
  * The one place that turns errors into HTTP answers: RFC 9457 `application/problem+json` for
- * the API, a small HTML page for the web pages. Never a stack trace: unexpected errors are
- * logged and answered with a generic 500.
+ * the API, a small HTML page for the web pages. Never a stack trace to a client: every answer
+ * of 500 or more is written to the server's log (serve's stderr) with its stack, and an
+ * unexpected error is answered with a generic 500.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { ReplayError, type ReplayErrorCode } from "../errors/index.js";
+import { ReplayError, stackOf, type ReplayErrorCode } from "../errors/index.js";
 import { HttpProblem } from "./http-problem.js";
 import { errorPage } from "./pages/error-page.js";
 
@@ -109,9 +110,21 @@ export function problemOf(
   };
 }
 
-export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+/** Where server errors are written: serve's stderr. */
+export type ServerLog = (line: string) => void;
+
+export function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: unknown,
+  log?: ServerLog,
+): FastifyReply {
   const { problem, headers, unexpected } = problemOf(error, request.url);
-  if (unexpected) request.log.error({ err: error }, "unexpected error");
+  if (problem.status >= 500) {
+    // The URL is the client's text: quoted, so that it cannot write to the terminal.
+    const what = `${request.method} ${JSON.stringify(request.url)} answered ${problem.status}`;
+    log?.(`${what}${unexpected ? " (unexpected error)" : ""}: ${stackOf(error)}`);
+  }
   void reply.code(problem.status).headers(headers);
   if (request.url.startsWith("/api/")) {
     return reply.type("application/problem+json; charset=utf-8").send(JSON.stringify(problem));
@@ -119,8 +132,8 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
   return reply.type("text/html; charset=utf-8").send(errorPage(problem));
 }
 
-export function installErrorHandlers(app: FastifyInstance): void {
-  app.setErrorHandler((error, request, reply) => sendProblem(request, reply, error));
+export function installErrorHandlers(app: FastifyInstance, log?: ServerLog): void {
+  app.setErrorHandler((error, request, reply) => sendProblem(request, reply, error, log));
   app.setNotFoundHandler((request, reply) =>
     sendProblem(
       request,

@@ -1,12 +1,15 @@
 /** The API's JSON form of a served replay (GET /api/replays/:id and the artifact's replay list). */
-import type { ReplayView } from "./replay-store.js";
+import { isTerminal, type ReplayView } from "./replay-store.js";
 
 export function replayJson(view: ReplayView, options: { full: boolean }): Record<string, unknown> {
   const r = view.row;
   const brief = {
     replay_id: r.id,
     artifact_id: r.target_artifact_id,
+    // The replay's life: queued | running | finished | interrupted | failed (it could not run).
     status: r.status,
+    // Once finished: reproduced | not_reproduced; null otherwise.
+    verdict: r.verdict,
     options: view.options,
     created_at: r.created_at.toISOString(),
     started_at: r.started_at?.toISOString() ?? null,
@@ -17,7 +20,7 @@ export function replayJson(view: ReplayView, options: { full: boolean }): Record
     page_url: `/replays/${encodeURIComponent(r.id)}`,
   };
   if (!options.full) return brief;
-  const finished = r.status === "succeeded" || r.status === "failed" || r.status === "interrupted";
+  const finished = isTerminal(r.status);
   return {
     ...brief,
     attempts: r.attempts,

@@ -13,6 +13,7 @@ import {
   replayErrorJsonSchema,
   replayOptionsSchema,
   replayRowSchema,
+  TERMINAL_STATUSES,
   type ManifestView,
   type PlanEntry,
   type ProgressEntry,
@@ -22,7 +23,7 @@ import {
 } from "./schemas.js";
 import type { WorkerIdentity } from "./worker-identity.js";
 
-const COLUMNS = `id, target_artifact_id, status, options, out_dir, idempotency_key, created_at, started_at,
+const COLUMNS = `id, target_artifact_id, status, verdict, options, out_dir, idempotency_key, created_at, started_at,
   finished_at, exit_code, progress, manifest, error, submitted_via, attempts, job_id, worker_id, worker_host,
   worker_pid, heartbeat_at, cancel_requested_at, plan`;
 
@@ -227,7 +228,8 @@ export async function recordPlan(db: SqlQueryable, replayId: string, plan: PlanE
   ]);
 }
 
-export type CancelOutcome = "cancelled-before-start" | "cancelling" | "finished";
+/** not-served: a replay started from the command line; only its own process can stop it. */
+export type CancelOutcome = "cancelled-before-start" | "cancelling" | "finished" | "not-served";
 
 /** A queued replay is cancelled at once; a running one is flagged for its worker (maybe on another server). */
 export async function requestCancel(db: SqlQueryable, replayId: string): Promise<CancelOutcome> {
@@ -239,12 +241,17 @@ export async function requestCancel(db: SqlQueryable, replayId: string): Promise
     [replayId, error],
   );
   if (queued.length > 0) return "cancelled-before-start";
-  const running = await db.query(
+  const running = await db.query<{ served: boolean }>(
     `UPDATE replay_runner.replays SET cancel_requested_at = COALESCE(cancel_requested_at, now())
-     WHERE id = $1 AND status = 'running' RETURNING id`,
+     WHERE id = $1 AND status = 'running' AND submitted_via = 'api' RETURNING id`,
     [replayId],
   );
-  return running.length > 0 ? "cancelling" : "finished";
+  if (running.length > 0) return "cancelling";
+  const cli = await db.query(
+    `SELECT id FROM replay_runner.replays WHERE id = $1 AND status = 'running' AND submitted_via IS NULL`,
+    [replayId],
+  );
+  return cli.length > 0 ? "not-served" : "finished";
 }
 
 /** Served replays left running by some worker, for the orphan sweep to judge. */
@@ -291,7 +298,7 @@ export async function settleOrphan(db: SqlQueryable, d: OrphanDecision): Promise
 }
 
 export function isTerminal(status: ServedReplayStatus): boolean {
-  return status === "succeeded" || status === "failed" || status === "interrupted";
+  return TERMINAL_STATUSES.includes(status);
 }
 
 export async function listRecentReplays(db: SqlQueryable, limit: number): Promise<ReplayView[]> {

@@ -2,9 +2,18 @@
  * Runs the served replays this process claimed: one AbortController each (cancel, shutdown),
  * a heartbeat that shows other servers this worker is alive and brings them cancel requests
  * made on another server, and a failure record when a replay cannot even start.
+ *
+ * No error inside a replay may take the server down. Each replay runs in an AsyncLocalStorage
+ * scope, which Node carries into every callback, timer and socket the replay starts; an error
+ * that escapes all of them (an uncaught exception, an unhandled rejection: a library emitting
+ * `error` with no listener) reaches `absorbCrash`, which finds the replay it came from by that
+ * scope, aborts it (its containers are removed) and records it failed with the error. The job
+ * then ends normally: it is not retried into the same crash.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { SqlClient } from "../db/index.js";
-import { ReplayError, exitCodeFor, messageOf } from "../errors/index.js";
+import { ReplayError, exitCodeFor, messageOf, stackOf } from "../errors/index.js";
 import type { ImageResolver } from "../images/types.js";
 import { failReplayRecord, runReplay } from "../replay/index.js";
 import type { StepExecutor } from "../runner/types.js";
@@ -33,10 +42,18 @@ export interface WorkerDeps {
 interface Active {
   controller: AbortController;
   done: Promise<void>;
+  /** Set when an error escaped the replay (absorbCrash); the replay is then recorded failed with it. */
+  crash?: ReplayError;
+  crashed: () => void;
+  crashedAt: Promise<void>;
 }
+
+/** How long a crashed replay gets to wind down (abort, remove containers) before its slot is freed. */
+const CRASH_GRACE_MS = 20_000;
 
 export class ReplayWorker {
   private readonly active = new Map<string, Active>();
+  private readonly scope = new AsyncLocalStorage<string>();
   private timer: NodeJS.Timeout | undefined;
   private draining = false;
 
@@ -68,19 +85,55 @@ export class ReplayWorker {
     const controller = new AbortController();
     let finished: () => void = () => undefined;
     const done = new Promise<void>((resolve) => (finished = resolve));
-    this.active.set(replayId, { controller, done });
+    let crashed: () => void = () => undefined;
+    const crashedAt = new Promise<void>((resolve) => (crashed = resolve));
+    const active: Active = { controller, done, crashed, crashedAt };
+    this.active.set(replayId, active);
     try {
-      await this.run(
-        replayId,
-        view.row.target_artifact_id,
-        view.row.out_dir,
-        view.options,
-        controller.signal,
+      const running = this.scope.run(replayId, () =>
+        this.run(replayId, view.row.target_artifact_id, view.row.out_dir, view.options, controller.signal),
       );
+      running.catch(() => undefined); // run() records its own failures
+      // A crashed replay may never settle (the error unwound the code that would have settled
+      // it): after a grace period it is recorded failed and its slot freed all the same.
+      await Promise.race([running, crashedAt.then(() => sleep(CRASH_GRACE_MS, undefined, { ref: false }))]);
+      if (active.crash !== undefined) await this.recordCrash(replayId, active.crash);
     } finally {
       this.active.delete(replayId);
       finished();
     }
+  }
+
+  /**
+   * An uncaught error of this process: true when it came from one of this worker's replays,
+   * which is then aborted and will be recorded failed with it; false when it is none of theirs.
+   */
+  absorbCrash(error: unknown): boolean {
+    const replayId = this.scope.getStore();
+    const active = replayId === undefined ? undefined : this.active.get(replayId);
+    if (replayId === undefined || active === undefined) return false;
+    const e = new ReplayError("INTERNAL", `internal error: the replay crashed: ${messageOf(error)}`, {
+      hint: "This is a bug in replay-runner; the server log has the stack.",
+      cause: error,
+    });
+    this.deps.log(
+      `replay ${replayId}: crashed; aborted and recorded failed; the server goes on:\n${stackOf(error)}`,
+    );
+    if (active.crash === undefined) {
+      active.crash = e;
+      active.controller.abort(e);
+      active.crashed();
+    }
+    return true;
+  }
+
+  private async recordCrash(replayId: string, error: ReplayError): Promise<void> {
+    await failReplayRecord(this.deps.db, replayId, "failed", error.toJSON(), exitCodeFor(error.code)).catch(
+      (recordError: unknown) => {
+        this.deps.log(`replay ${replayId}: cannot record its failure: ${messageOf(recordError)}`);
+      },
+    );
+    await this.deps.removeRunResources?.(replayId).catch(() => undefined);
   }
 
   /** Stops taking jobs, aborts every running replay (manifests marked interrupted), waits for them. */
@@ -157,14 +210,17 @@ export class ReplayWorker {
           signal,
         },
       );
-      log(`replay ${replayId}: ${manifest.status}`);
+      log(`replay ${replayId}: ${manifest.interrupted ? "interrupted" : `finished: ${manifest.status}`}`);
     } catch (error) {
+      // A crash is recorded by handle() (absorbCrash saw it first); nothing to add here.
+      if (this.active.get(replayId)?.crash !== undefined) return;
       const e =
         error instanceof ReplayError
           ? error
           : new ReplayError("INTERNAL", `internal error: ${messageOf(error)}`, { cause: error });
       const status = signal.aborted ? "interrupted" : "failed";
       log(`replay ${replayId}: ${status}: ${e.message}`);
+      if (e.code === "INTERNAL") log(stackOf(error));
       await failReplayRecord(db, replayId, status, e.toJSON(), exitCodeFor(e.code)).catch(
         (recordError: unknown) => {
           log(`replay ${replayId}: cannot record its failure: ${messageOf(recordError)}`);

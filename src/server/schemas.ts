@@ -5,8 +5,15 @@
  */
 import { z } from "zod";
 
-/** Ids are registry data: any non-empty text, bounded so a URL cannot carry a novel. */
-const idSchema = z.string().min(1).max(512);
+/**
+ * Ids are registry data: any non-empty text, bounded so a URL cannot carry a novel, and
+ * without NUL, which no PostgreSQL text (so no registry id) can hold.
+ */
+export const idSchema = z
+  .string()
+  .min(1, "must not be empty")
+  .max(512, "must be at most 512 characters")
+  .refine((id) => !id.includes("\0"), "must not contain a NUL byte (no registry id can)");
 
 export const artifactParamsSchema = z.object({ id: idSchema });
 export const replayParamsSchema = z.object({
@@ -37,11 +44,21 @@ export const replayOptionsSchema = z.object({
 });
 export type StoredReplayOptions = z.infer<typeof replayOptionsSchema>;
 
-export const replayStatusSchema = z.enum(["queued", "running", "succeeded", "failed", "interrupted"]);
+/** A replay's life (replay-record.ts); `failed` only when it could not run, never for a verdict. */
+export const replayStatusSchema = z.enum(["queued", "running", "finished", "failed", "interrupted"]);
 export type ServedReplayStatus = z.infer<typeof replayStatusSchema>;
-export const TERMINAL_STATUSES: readonly ServedReplayStatus[] = ["succeeded", "failed", "interrupted"];
+export const TERMINAL_STATUSES: readonly ServedReplayStatus[] = ["finished", "failed", "interrupted"];
+/** A finished replay's verdict: its own member, never folded into `status`. */
+export const replayVerdictSchema = z.enum(["reproduced", "not_reproduced"]);
 
-export const stepStatusSchema = z.enum(["reproduced", "mismatch", "failed", "unreplayable", "interrupted"]);
+export const stepStatusSchema = z.enum([
+  "reproduced",
+  "verified",
+  "mismatch",
+  "failed",
+  "unreplayable",
+  "interrupted",
+]);
 
 export const progressEntrySchema = z.object({
   step_id: z.string(),
@@ -85,6 +102,8 @@ export const manifestSchema = z.looseObject({
   summary: z.object({
     steps: z.number(),
     reproduced: z.number(),
+    // Manifests written before frozen inputs were counted apart have none.
+    verified: z.number().default(0),
     mismatch: z.number(),
     failed: z.number(),
     unreplayable: z.number(),
@@ -108,6 +127,7 @@ export const replayRowSchema = z.object({
   id: z.string(),
   target_artifact_id: z.string(),
   status: replayStatusSchema,
+  verdict: replayVerdictSchema.nullable(),
   options: z.unknown(),
   out_dir: z.string().nullable(),
   idempotency_key: z.string().nullable(),

@@ -18,6 +18,7 @@ import { messageOf } from "../errors/index.js";
 import { pidAlive } from "../locks/index.js";
 import { VERSION } from "../version.js";
 import { buildApp } from "./app.js";
+import { hostAllowList, isWildcard, parseAllowedHosts } from "./host-allow-list.js";
 import { EmbeddedReplayQueue } from "./job-queue-embedded.js";
 import { PgBossReplayQueue } from "./job-queue-postgres.js";
 import { sweepOrphans, type SweepDeps } from "./orphan-sweep.js";
@@ -37,6 +38,8 @@ export interface ServeOptions {
   host: string;
   port: number;
   apiToken: string | undefined;
+  /** --allowed-host / REPLAY_ALLOWED_HOSTS: more `Host` names to answer (host-allow-list.ts). */
+  allowedHosts?: readonly string[] | undefined;
   log: (line: string) => void;
   services: (runId: string, signal: AbortSignal) => Promise<ReplayServicesLike>;
   engine?: EngineSweeper | undefined;
@@ -54,6 +57,8 @@ export interface RunningServer {
   app: FastifyInstance;
   db: SqlClient;
   close(reason?: string): Promise<void>;
+  /** An uncaught error of the process: true when it came from a replay (now failed), false otherwise. */
+  absorbCrash(error: unknown): boolean;
 }
 
 export function isLoopback(host: string): boolean {
@@ -69,6 +74,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     else log("REPLAY_API_TOKEN is not set: listening on loopback only; rerun and cancel need no token.");
     if (!isLoopback(host)) host = "127.0.0.1";
   }
+  const extraHosts = parseAllowedHosts(options.allowedHosts ?? []);
+  let listeningPort = options.port;
+  const hosts = hostAllowList({ bind: host, port: () => listeningPort, extra: extraHosts });
   const db = await openSqlClient({
     databaseUrl: settings.databaseUrl,
     embeddedDir: settings.embeddedDir,
@@ -161,12 +169,18 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       replaysDir: path.join(settings.home, "replays"),
       blobRoot: settings.blobRoot,
       apiToken: options.apiToken,
+      hosts,
+      log,
     });
     await app.listen({ host, port: options.port });
     const address = app.server.address();
     const port = typeof address === "object" && address !== null ? address.port : options.port;
-    const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+    listeningPort = port;
+    // A wildcard is no address to connect to: the URL printed names loopback.
+    const shown = isWildcard(host) ? "127.0.0.1" : host;
+    const url = `http://${shown.includes(":") ? `[${shown}]` : shown}:${port}`;
     log(`replay-runner serve: ${url} (${db.description}, queue: ${queue.kind}, worker ${identity.id})`);
+    log(`answering Host: ${hosts.describe().join(", ")}`);
     if (share?.socket != null) log(`other commands use the embedded registry through ${share.socket}`);
 
     let closing: Promise<void> | undefined;
@@ -187,7 +201,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       })();
       return closing;
     };
-    return { url, host, port, app, db, close };
+    return { url, host, port, app, db, close, absorbCrash: (error) => activeWorker.absorbCrash(error) };
   } catch (error) {
     clearInterval(sweepTimer);
     await worker?.drain("the server failed to start").catch(() => undefined);

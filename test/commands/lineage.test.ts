@@ -377,7 +377,7 @@ describe.each(BACKENDS)("replay-runner lineage on %s", (backend) => {
         `in (dataset) [frozen root: not produced by any step]\n`,
     );
     expect(result.stderr).toContain(
-      `error: 2 steps' environments are missing or altered: step s-missing (missing, env_hash ${ghost}), step s-altered (altered, env_hash ${altered}).`,
+      `error: 2 steps' environments are missing, altered or invalid: step s-missing (missing, env_hash ${ghost}), step s-altered (altered, env_hash ${altered}).`,
     );
     expect(result.stderr).toContain("hint: ");
     expect(result.stderr).not.toMatch(STACK);

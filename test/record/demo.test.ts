@@ -58,7 +58,7 @@ describe("npm run demo", () => {
   });
 
   it("reproduces the figure and the citation, then shows the wall-clock step's mismatch and diff", () => {
-    expect(result.stdout).toMatch(/REPRODUCED: 6 reproduced/);
+    expect(result.stdout).toMatch(/REPRODUCED: 4 reproduced, 2 verified of 6 step\(s\)/);
     expect(result.stdout).toContain("the figure and its citation reproduce exactly");
     expect(result.stdout).toContain("NOT REPRODUCED");
     expect(result.stdout).toMatch(/first divergence: step-[0-9a-f]{12}/);

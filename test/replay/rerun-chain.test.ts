@@ -36,7 +36,7 @@ describe.each(BACKENDS)("rerun of a pipeline with every step type (%s)", (backen
   it("has one row per step, in topological order, with the verdict of each", () => {
     const verdicts = Object.fromEntries(manifest.steps.map((s) => [s.step_id, [s.status, s.ok]]));
     expect(verdicts).toEqual({
-      "s-ingest": ["reproduced", true],
+      "s-ingest": ["verified", true],
       "s-clean": ["reproduced", true],
       "s-render": ["reproduced", true],
       "s-cite": ["reproduced", true],
@@ -116,7 +116,8 @@ describe.each(BACKENDS)("rerun of a pipeline with every step type (%s)", (backen
   it("summarises and keeps the replayed payloads", async () => {
     expect(manifest.summary).toEqual({
       steps: 12,
-      reproduced: 7,
+      reproduced: 6,
+      verified: 1,
       mismatch: 3,
       failed: 0,
       unreplayable: 2,

@@ -151,7 +151,7 @@ describe.each(BACKENDS)("rerun flags (%s)", (backend) => {
       ["s-ok-upper", true],
     ]);
     expect(result.stdout).toMatch(/✓ reproduced\s+s-ok-upper/);
-    expect(result.stdout).toMatch(/REPRODUCED: 2 reproduced of 2 step\(s\)/);
+    expect(result.stdout).toMatch(/REPRODUCED: 1 reproduced, 1 verified of 2 step\(s\)/);
   });
 
   it("--out writes the manifest and the replayed payloads where it says", async () => {

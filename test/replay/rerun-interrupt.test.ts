@@ -88,7 +88,7 @@ describe("interrupting a replay", () => {
       expect(manifest.interrupted).toBe(true);
       expect(manifest.status).toBe("interrupted");
       expect(manifest.steps.map((s) => [s.step_id, s.status])).toEqual([
-        ["s-raw", "reproduced"],
+        ["s-raw", "verified"],
         ["s-slow", "interrupted"],
       ]);
     },

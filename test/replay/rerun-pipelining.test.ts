@@ -88,7 +88,7 @@ describe("pipelining", () => {
     const { code, samples, manifest } = await rerunSampled("2");
     expect(code).toBe(0);
     expect(manifest.steps.map((s) => [s.step_id, s.status])).toEqual([
-      ["s-raw", "reproduced"],
+      ["s-raw", "verified"],
       ["s-first", "reproduced"],
       ["s-second", "reproduced"],
       ["s-third", "reproduced"],

@@ -102,7 +102,8 @@ describe.each(BACKENDS)("serve API (%s)", (backend) => {
   });
 
   it("202 queues a replay; its status, progress and manifest follow; a repeated Idempotency-Key returns it", async () => {
-    const headers = { "idempotency-key": `k-${backend}-1` };
+    // No body: no options; the media type is still said (a cross-origin page could not say it).
+    const headers = { "idempotency-key": `k-${backend}-1`, "content-type": "application/json" };
     const first = await api.request("POST", "/api/artifacts/upper/rerun", { headers });
     expect(first.status).toBe(202);
     const replayId = String(first.json.replay_id);
@@ -116,10 +117,10 @@ describe.each(BACKENDS)("serve API (%s)", (backend) => {
     // The same key for another artifact is a client error, not a silent mix-up.
     expectProblem(await api.request("POST", "/api/artifacts/raw/rerun", { headers }), 400);
 
-    const done = await waitForReplay(api, replayId, ["succeeded", "failed", "interrupted"]);
-    expect(done.status).toBe("succeeded");
+    const done = await waitForReplay(api, replayId, ["finished", "failed", "interrupted"]);
+    expect(done).toMatchObject({ status: "finished", verdict: "reproduced" });
     expect(done.progress).toEqual([
-      expect.objectContaining({ step_id: "s-raw", status: "reproduced", ok: true }),
+      expect.objectContaining({ step_id: "s-raw", status: "verified", ok: true }),
       expect.objectContaining({ step_id: "s-upper", status: "reproduced", ok: true }),
     ]);
     const manifest = done.manifest as { status: string; steps: { step_id: string; ok: boolean }[] };
@@ -131,7 +132,7 @@ describe.each(BACKENDS)("serve API (%s)", (backend) => {
 
     // After it finished, the key still names the same replay.
     const later = await api.request("POST", "/api/artifacts/upper/rerun", { headers });
-    expect(later.json).toMatchObject({ replay_id: replayId, created: false, status: "succeeded" });
+    expect(later.json).toMatchObject({ replay_id: replayId, created: false, status: "finished" });
 
     const artifact = await api.request("GET", "/api/artifacts/upper");
     expect(artifact.status).toBe(200);
@@ -141,7 +142,7 @@ describe.each(BACKENDS)("serve API (%s)", (backend) => {
       "s-upper",
     ]);
     expect(artifact.json.replays).toEqual([
-      expect.objectContaining({ replay_id: replayId, status: "succeeded" }),
+      expect.objectContaining({ replay_id: replayId, status: "finished", verdict: "reproduced" }),
     ]);
 
     expectProblem(await api.request("DELETE", `/api/replays/${replayId}`), 409, "ALREADY_FINISHED");
@@ -151,8 +152,9 @@ describe.each(BACKENDS)("serve API (%s)", (backend) => {
     const queued = await api.request("POST", "/api/artifacts/wrong/rerun", { body: { diff: true } });
     expect(queued.status).toBe(202);
     const replayId = String(queued.json.replay_id);
-    const done = await waitForReplay(api, replayId, ["succeeded", "failed", "interrupted"]);
-    expect(done.status).toBe("failed");
+    const done = await waitForReplay(api, replayId, ["finished", "failed", "interrupted"]);
+    // It ran to its end: finished, and its verdict says what came out.
+    expect(done).toMatchObject({ status: "finished", verdict: "not_reproduced" });
     const diff = await api.request("GET", `/api/replays/${replayId}/diffs/s-wrong`);
     expect(diff.status).toBe(200);
     expect(diff.type).toMatch(/^text\/plain/);
@@ -172,7 +174,7 @@ describe.each(BACKENDS)("serve API (%s)", (backend) => {
     const cancel = await api.request("DELETE", `/api/replays/${replayId}`);
     expect(cancel.status).toBe(202);
     expect(cancel.json).toMatchObject({ replay_id: replayId, cancel_requested: true });
-    const done = await waitForReplay(api, replayId, ["succeeded", "failed", "interrupted"], 60_000);
+    const done = await waitForReplay(api, replayId, ["finished", "failed", "interrupted"], 60_000);
     expect(done.status).toBe("interrupted");
     expect((done.manifest as { interrupted: boolean }).interrupted).toBe(true);
     expect(containersOf(replayId)).toEqual([]);
@@ -185,7 +187,7 @@ describe.each(BACKENDS)("serve API (%s)", (backend) => {
     const nextId = String(next.json.replay_id);
     const cancelNext = await api.request("DELETE", `/api/replays/${nextId}`);
     expect([200, 202]).toContain(cancelNext.status);
-    expect((await waitForReplay(api, nextId, ["succeeded", "failed", "interrupted"], 60_000)).status).toBe(
+    expect((await waitForReplay(api, nextId, ["finished", "failed", "interrupted"], 60_000)).status).toBe(
       "interrupted",
     );
     expect(containersOf(nextId)).toEqual([]);

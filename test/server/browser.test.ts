@@ -1,7 +1,7 @@
 /**
  * End to end in headless Chromium (Debian's, driven by playwright-core): a reviewer opens an
  * artifact page, enters the API token, clicks Rerun, and watches the replay page until every
- * step reads "reproduced". Screenshots of both pages land in test-results/.
+ * step reads "reproduced" (the ingest step "verified"). Screenshots of both pages land in test-results/.
  */
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
@@ -52,7 +52,7 @@ describe("web pages in Chromium", () => {
     const mismatch = String(
       (await api.request("POST", "/api/artifacts/wrong/rerun", { body: { diff: true } })).json.replay_id,
     );
-    await waitForReplay(api, mismatch, ["succeeded", "failed", "interrupted"]);
+    await waitForReplay(api, mismatch, ["finished", "failed", "interrupted"]);
 
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const dialogs: string[] = [];
@@ -83,9 +83,9 @@ describe("web pages in Chromium", () => {
     const verdicts = await page
       .locator("#manifest-table tbody tr:not(.diff-row) td:nth-child(3)")
       .allTextContents();
-    expect(verdicts).toEqual(["reproduced", "reproduced"]);
+    expect(verdicts).toEqual(["verified", "reproduced"]);
     expect(await page.locator(".lead").textContent()).toMatch(
-      /Every step reproduced byte for byte \(2 of 2\)/,
+      /Every step reproduced byte for byte \(1 reproduced, 1 frozen input\(s\) verified, of 2\)/,
     );
     await page.screenshot({ path: path.join(RESULTS, "replay-page.png"), fullPage: true });
 

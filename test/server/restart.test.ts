@@ -1,6 +1,6 @@
 /**
  * Background replays survive the server: a server SIGKILLed mid-replay and started again ends
- * the replay (re-run once: succeeded) with no container left; a replay whose server died on its
+ * the replay (re-run once: finished, reproduced) with no container left; a replay whose server died on its
  * last attempt is failed with the reason; a queued replay is still run after a restart.
  */
 import os from "node:os";
@@ -17,7 +17,7 @@ import {
   type ServeProcess,
 } from "./serve-process.js";
 
-const FINISHED = ["succeeded", "failed", "interrupted"];
+const FINISHED = ["finished", "failed", "interrupted"];
 /** No process has this pid (Linux pids stay below 2^22). */
 const DEAD_PID = 2_147_483_646;
 
@@ -49,7 +49,7 @@ describe.each(BACKENDS)("serve restarts (%s)", (backend) => {
     servers.push(second);
     const api = apiOf(second.url);
     const done = await waitForReplay(api, replayId, FINISHED, 120_000);
-    expect(done.status).toBe("succeeded");
+    expect(done).toMatchObject({ status: "finished", verdict: "reproduced" });
     expect(done.attempts).toBe(2);
     expect(containersOf(replayId)).toEqual([]);
     expect(await second.stop()).toBe(0);
@@ -97,7 +97,7 @@ describe.each(BACKENDS)("serve restarts (%s)", (backend) => {
       /the server stopped while this replay ran .*attempt 2 of 2/,
     );
     const revived = await waitForReplay(api, queuedId, FINISHED, 120_000);
-    expect(revived.status).toBe("succeeded");
+    expect(revived).toMatchObject({ status: "finished", verdict: "reproduced" });
     expect(await server.stop()).toBe(0);
   });
 });

@@ -13,11 +13,20 @@ export interface ServeProcess {
   kill(): Promise<void>;
 }
 
+export interface ServeArgs {
+  /** More arguments of `serve` (after `--port 0`). */
+  args?: string[];
+  /** Instead of the CLI: node runs these (a fixture under vite-node, say). */
+  argv?: string[];
+}
+
 export async function startServe(
   registry: TestRegistry,
   env: Record<string, string | undefined> = {},
+  options: ServeArgs = {},
 ): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [CLI, "serve", "--port", "0"], {
+  const argv = options.argv ?? [CLI, "serve", "--port", "0", ...(options.args ?? [])];
+  const child = spawn(process.execPath, argv, {
     cwd: registry.dir,
     env: cliEnv({ ...registry.env, ...env }),
     stdio: ["ignore", "pipe", "pipe"],

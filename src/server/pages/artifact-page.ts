@@ -22,6 +22,11 @@ const ENV_WORDS: Record<EnvironmentState["kind"], { words: string; tone: string;
     tone: "bad",
     why: "the environments row no longer hashes to its env_hash",
   },
+  invalid: {
+    words: "env invalid",
+    tone: "bad",
+    why: "the environments row's base_image is not a Docker image reference",
+  },
 };
 
 function envBadge(state: EnvironmentState): SafeHtml {
@@ -119,7 +124,7 @@ function replaysTable(replays: readonly ReplayView[]): SafeHtml {
               <a href="/replays/${seg(r.row.id)}"><code>${r.row.id}</code></a>
             </td>
             <td>${formatTime(r.row.started_at ?? r.row.created_at)}</td>
-            <td>${replayVerdict(r.row.status)}</td>
+            <td>${replayVerdict(r.row.status, r.row.verdict)}</td>
             <td>${optionsText(r)}</td>
             <td class="reason">${replaySummary(r)}</td>
           </tr>`,

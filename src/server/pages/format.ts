@@ -71,6 +71,7 @@ export function formatTime(date: Date | string | null): string {
 
 const STEP_VERDICTS: Record<string, { words: string; tone: string }> = {
   reproduced: { words: "reproduced", tone: "ok" },
+  verified: { words: "verified", tone: "ok" },
   mismatch: { words: "mismatch", tone: "bad" },
   failed: { words: "failed", tone: "bad" },
   unreplayable: { words: "unreplayable", tone: "warn" },
@@ -84,15 +85,24 @@ export function stepVerdict(status: string): SafeHtml {
   return html`<span class="badge ${v.tone}">${v.words}</span>`;
 }
 
-const REPLAY_VERDICTS: Record<string, { words: string; tone: string }> = {
+const REPLAY_STATUSES: Record<string, { words: string; tone: string }> = {
   queued: { words: "queued", tone: "muted" },
   running: { words: "running", tone: "info" },
-  succeeded: { words: "reproduced", tone: "ok" },
-  failed: { words: "not reproduced", tone: "bad" },
   interrupted: { words: "interrupted", tone: "warn" },
+  failed: { words: "could not run", tone: "bad" },
+};
+const REPLAY_VERDICTS: Record<string, { words: string; tone: string }> = {
+  reproduced: { words: "reproduced", tone: "ok" },
+  not_reproduced: { words: "not reproduced", tone: "bad" },
 };
 
-export function replayVerdict(status: string): SafeHtml {
-  const v = REPLAY_VERDICTS[status] ?? { words: status, tone: "muted" };
-  return html`<span class="badge ${v.tone}" data-status="${status}">${v.words}</span>`;
+/** A replay's badge: the verdict once it finished, else its status (failed: it could not run). */
+export function replayVerdict(status: string, verdict: string | null): SafeHtml {
+  const v =
+    status === "finished" && verdict !== null
+      ? (REPLAY_VERDICTS[verdict] ?? { words: verdict, tone: "muted" })
+      : (REPLAY_STATUSES[status] ?? { words: status, tone: "muted" });
+  return html`<span class="badge ${v.tone}" data-status="${status}" data-verdict="${verdict ?? ""}"
+    >${v.words}</span
+  >`;
 }

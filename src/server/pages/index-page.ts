@@ -38,7 +38,7 @@ export function indexPage(recent: readonly ReplayView[]): string {
                         <a href="/artifacts/${seg(r.row.target_artifact_id)}">${r.row.target_artifact_id}</a>
                       </td>
                       <td>${formatTime(r.row.created_at)}</td>
-                      <td>${replayVerdict(r.row.status)}</td>
+                      <td>${replayVerdict(r.row.status, r.row.verdict)}</td>
                     </tr>`,
                 )}
               </tbody>

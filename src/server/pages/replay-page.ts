@@ -177,9 +177,11 @@ function headline(view: ReplayView): SafeHtml {
     return html``;
   }
   const s = m.summary;
+  // Frozen inputs (ingest) are verified, not reproduced: nothing ran for them.
+  const verified = s.verified > 0 ? `, ${s.verified} frozen input(s) verified` : "";
   if (m.status === "reproduced")
     return html`<p class="lead ok-text">
-      Every step reproduced byte for byte (${s.reproduced} of ${s.steps}).
+      Every step reproduced byte for byte (${s.reproduced} reproduced${verified}, of ${s.steps}).
     </p>`;
   const parts = [
     s.mismatch > 0 ? `${s.mismatch} mismatch` : "",
@@ -189,7 +191,7 @@ function headline(view: ReplayView): SafeHtml {
   ].filter((p) => p !== "");
   return html`<p class="lead ${m.status === "interrupted" ? "warn-text" : "bad-text"}">
     ${m.status === "interrupted" ? "Interrupted" : "Not reproduced"}: ${s.reproduced} of ${s.steps} step(s)
-    reproduced${parts.length > 0 ? `; ${parts.join(", ")}` : ""}.
+    reproduced${verified}${parts.length > 0 ? `; ${parts.join(", ")}` : ""}.
   </p>`;
 }
 
@@ -208,7 +210,7 @@ export function replayPage({ view, diffs, tokenRequired }: ReplayPageData): stri
       <p class="eyebrow">Replay <code>${r.id}</code></p>
       <h1>
         Replay of <a href="/artifacts/${seg(r.target_artifact_id)}">${r.target_artifact_id}</a>
-        <span id="replay-status">${replayVerdict(r.status)}</span>
+        <span id="replay-status">${replayVerdict(r.status, r.verdict)}</span>
       </h1>
       ${headline(view)}
       <dl class="facts">

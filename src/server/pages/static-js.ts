@@ -6,10 +6,10 @@ export const APP_JS = `"use strict";
 (function () {
   var TOKEN_KEY = "replay-runner-token";
   var body = document.body;
-  var STEP_WORDS = { reproduced: ["reproduced", "ok"], mismatch: ["mismatch", "bad"], failed: ["failed", "bad"],
+  var STEP_WORDS = { reproduced: ["reproduced", "ok"], verified: ["verified", "ok"], mismatch: ["mismatch", "bad"], failed: ["failed", "bad"],
     unreplayable: ["unreplayable", "warn"], interrupted: ["interrupted", "warn"], pending: ["waiting", "muted"] };
-  var REPLAY_WORDS = { queued: ["queued", "muted"], running: ["running", "info"], succeeded: ["reproduced", "ok"],
-    failed: ["not reproduced", "bad"], interrupted: ["interrupted", "warn"] };
+  var REPLAY_WORDS = { queued: ["queued", "muted"], running: ["running", "info"], finished: ["finished", "muted"],
+    failed: ["could not run", "bad"], interrupted: ["interrupted", "warn"] };
 
   function badge(words) {
     var span = document.createElement("span");
