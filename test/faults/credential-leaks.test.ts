@@ -177,8 +177,9 @@ describe("registry passwords never reach output", () => {
       const started = await api.request("POST", "/api/artifacts/copy/rerun", { body: {} });
       expect(started.status).toBe(202);
       const replayId = String(started.json.replay_id);
-      const finished = await waitForReplay(api, replayId, ["succeeded", "failed", "interrupted"]);
-      expect(finished.status).toBe("succeeded");
+      const finished = await waitForReplay(api, replayId, ["finished", "failed", "interrupted"]);
+      expect(finished.status).toBe("finished");
+      expect(finished.verdict).toBe("reproduced");
       const answers = [
         started.text,
         (await api.request("GET", `/api/replays/${replayId}`)).text,

@@ -192,14 +192,14 @@ describe("registry text with terminal escapes", () => {
     const lines = result.stdout.split("\n");
     expect(lines[0]).toMatch(new RegExp(`^replay \\S+ of ${escapeRegExp(FIG_SHOWN)}: 3 step\\(s\\) -> `));
     const stepLine = (id: string) => lines.find((l) => l.includes(` ${id} `)) ?? "";
-    expect(stepLine(INGEST_SHOWN)).toMatch(/^ {2}✓ reproduced {3}ingest\\r✓ +ingest /);
+    expect(stepLine(INGEST_SHOWN)).toMatch(/^ {2}✓ verified {5}ingest\\r✓ +ingest /);
     expect(stepLine(FORK_SHOWN)).toMatch(/^ {2}✗ mismatch {5}fork\\x1b\[2J1 +fork /);
     expect(stepLine(ODD_SHOWN)).toMatch(
       /^ {2}! unreplayable odd\\n {2}✓ reproduced {2}fake +quantum\\u202e\\x1b\[2J /,
     );
     // The diff's changed lines are the payload's: its escapes are shown, not sent.
     expect(lines).toContain("      diff  +\\x1b]0;pwned\\x07,\\r✓");
-    expect(lines.filter((l) => l.startsWith("  ✓ reproduced"))).toHaveLength(1);
+    expect(lines.filter((l) => /^ {2}✓ (reproduced|verified)/.test(l))).toHaveLength(1);
     expect(ownStderr(result.stderr)).toBe("");
     const manifest = await readManifest(out);
     expect(rowOf(manifest, FORK).status).toBe("mismatch");

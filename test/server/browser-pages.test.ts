@@ -38,7 +38,7 @@ describe("pages in Chromium (issue 12)", () => {
     browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
     const api = apiOf(server.url, TOKEN);
     mismatch = String((await api.request("POST", "/api/artifacts/wrong/rerun", { body: {} })).json.replay_id);
-    await waitForReplay(api, mismatch, ["succeeded", "failed", "interrupted"]);
+    await waitForReplay(api, mismatch, ["finished", "failed", "interrupted"]);
   });
   afterAll(async () => {
     await browser.close();
@@ -69,8 +69,9 @@ describe("pages in Chromium (issue 12)", () => {
     await page.check("#rerun-diff");
     await Promise.all([page.waitForURL(/\/replays\/r-[0-9A-Za-z-]+$/), page.click("#rerun-button")]);
     const replayId = new URL(page.url()).pathname.split("/").pop() ?? "";
-    const done = await waitForReplay(apiOf(server.url), replayId, ["succeeded", "failed", "interrupted"]);
-    expect(done.status).toBe("succeeded");
+    const done = await waitForReplay(apiOf(server.url), replayId, ["finished", "failed", "interrupted"]);
+    expect(done.status).toBe("finished");
+    expect(done.verdict).toBe("reproduced");
     expect(done.options).toEqual({ from: "s-upper", strict: false, diff: true });
     await page.reload();
     expect(await page.locator("#manifest-table tbody tr td:nth-child(3)").allTextContents()).toEqual([
@@ -106,7 +107,7 @@ describe("pages in Chromium (issue 12)", () => {
     );
     expect(foreign.status).toBe(403);
     expect(await foreign.text()).toContain(
-      "The Rerun form is only accepted from this server&#39;s own pages (Origin http://evil.example).",
+      "POST from &quot;http://evil.example&quot; is refused: only this server&#39;s own pages may change something here.",
     );
     const none = await post({ "content-type": "application/x-www-form-urlencoded" }, form);
     expect(none.status).toBe(403);

@@ -58,13 +58,20 @@ describe("CLI commands while serve holds the embedded registry", () => {
     const strip = ({ code, stdout, stderr }: CliResult) => ({ code, stdout, stderr });
     expect(served.map(strip)).toEqual(alone.map(strip));
     expect(comparable(rerunServed, "out-served")).toEqual(comparable(rerunAlone, "out-alone"));
-    expect(rerunServed.stdout).toMatch(/^REPRODUCED: 2 reproduced of 2 step\(s\) in /m);
+    expect(rerunServed.stdout).toMatch(/^REPRODUCED: 1 reproduced, 1 verified of 2 step\(s\) in /m);
 
     // The replay's row went through serve: its API lists it, finished.
     const replayId = /replay (r-\S+) of upper/.exec(rerunServed.stdout)?.[1];
     const listed = await apiOf(serve.url).request("GET", "/api/artifacts/upper");
-    const replays = listed.json.replays as { replay_id?: string; id?: string; status: string }[];
-    expect(replays.find((r) => (r.replay_id ?? r.id) === replayId)?.status).toBe("succeeded");
+    const replays = listed.json.replays as {
+      replay_id?: string;
+      id?: string;
+      status: string;
+      verdict: string;
+    }[];
+    const row = replays.find((r) => (r.replay_id ?? r.id) === replayId);
+    expect(row?.status).toBe("finished");
+    expect(row?.verdict).toBe("reproduced");
   });
 
   it("records with add through serve, and the new artifact is served at once", async () => {
