@@ -8,6 +8,7 @@ import { VERSION } from "../version.js";
 import { openRegistry, settingsOf, useRegistry, withRegistry } from "./command-context.js";
 import { formatDryRun } from "./dry-run-output.js";
 import { createReplayServices } from "./replay-services.js";
+import { replaySigning } from "./replay-signing.js";
 import { TerminalReporter } from "./rerun-reporter.js";
 import { relayInterrupts } from "./interrupts.js";
 
@@ -18,6 +19,7 @@ const optionsSchema = z.object({
   diff: z.boolean().default(false),
   json: z.boolean().default(false),
   dryRun: z.boolean().default(false),
+  sign: z.string().min(1).optional(),
   jobs: z.coerce
     .number({ error: "--jobs must be a whole number" })
     .int("--jobs must be a whole number")
@@ -47,6 +49,10 @@ export function registerRerunCommand(program: Command): void {
       "--dry-run",
       "walk the chain, plan and check every frozen input and script, run nothing; prints the plan (exit 5 when a check fails)",
     )
+    .option(
+      "--sign <key.pem>",
+      "sign the replay: <out>/attestation.intoto.json, a DSSE in-toto attestation (default: $REPLAY_SIGNING_KEY)",
+    )
     .addHelpText("after", `\n${EXIT_CODES_HELP}`)
     .action(async (artifactId: string, raw: unknown, command: Command) => {
       const parsed = optionsSchema.safeParse(raw);
@@ -66,6 +72,7 @@ export function registerRerunCommand(program: Command): void {
         process.exitCode = plan.problems.length > 0 ? EXIT.integrity : EXIT.ok;
         return;
       }
+      const signing = await replaySigning(opts.sign);
       const replayId = newReplayId();
       const outDir = path.resolve(opts.out ?? path.join(settings.home, "replays", replayId));
       const reporter = opts.json ? undefined : new TerminalReporter();
@@ -89,6 +96,7 @@ export function registerRerunCommand(program: Command): void {
             preflight: () => services.preflight(),
             toolVersion: VERSION,
             reporter,
+            attest: signing?.attest,
           },
           {
             artifactId,
@@ -105,7 +113,7 @@ export function registerRerunCommand(program: Command): void {
       if (opts.json) process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
       else
         process.stdout.write(
-          `manifest: ${path.relative(process.cwd(), path.join(outDir, "manifest.json")) || "manifest.json"}\n`,
+          `manifest: ${path.relative(process.cwd(), path.join(outDir, "manifest.json")) || "manifest.json"}\n${signing === undefined ? "" : `attestation: ${path.relative(process.cwd(), path.join(outDir, "attestation.intoto.json"))} (key id ${signing.keyId})\n`}`,
         );
       const received = interrupts.received;
       process.exitCode =

@@ -5,6 +5,7 @@ import { ReplayError } from "../errors/index.js";
 import { connectDockerEngine, reapStale, removeRunResources } from "../runner/index.js";
 import { settingsOf } from "./command-context.js";
 import { createReplayServices } from "./replay-services.js";
+import { replaySigning } from "./replay-signing.js";
 
 const optionsSchema = z.object({
   port: z.coerce
@@ -27,8 +28,11 @@ API (JSON; errors are application/problem+json):
   GET    /api/replays/:id           status, progress per step, the manifest when finished
   DELETE /api/replays/:id           cancel (a running replay's containers are removed)
   GET    /api/artifacts/:id         the artifact, its lineage and its past replays
+  GET    /api/replays/:id/attestation  the signed attestation (404 when the replay was not signed)
+  GET    /schemas/manifest.json     the JSON Schema of manifest.json
 Pages: /artifacts/:id, /replays/:id
 
+REPLAY_SIGNING_KEY: sign every replay with this private key (replay-runner keygen).
 REPLAY_API_TOKEN: the bearer token of POST and DELETE. Without it the server listens on
 loopback only. Replays queue in pg-boss on PostgreSQL (several servers share them) and in the
 registry's own table on the embedded registry; a replay whose server died is run again once,
@@ -54,6 +58,8 @@ export function registerServeCommand(program: Command): void {
       const token = process.env.REPLAY_API_TOKEN?.trim();
       const log = (line: string) => process.stderr.write(`${line}\n`);
       const engine = connectDockerEngine({ dockerHost: settings.dockerHost });
+      const signing = await replaySigning(); // REPLAY_SIGNING_KEY: every replay is signed
+      if (signing !== undefined) log(`signing every replay with key id ${signing.keyId}`);
       // Loaded here, not at start-up: fastify and pg-boss cost every other command ~200 ms.
       const { startServer } = await import("../server/index.js");
       const server = await startServer({
@@ -62,6 +68,7 @@ export function registerServeCommand(program: Command): void {
         port: parsed.data.port,
         apiToken: token === undefined || token === "" ? undefined : token,
         concurrency: parsed.data.concurrency,
+        attest: signing?.attest,
         log,
         services: (runId, signal) => createReplayServices(settings, { log, runId, signal }),
         engine: {

@@ -9,6 +9,12 @@ export const EXIT = {
   registryData: 4,
   integrity: 5,
   output: 6,
+  // verify-attestation and signing keys (src/evidence).
+  attestationMalformed: 10,
+  signatureInvalid: 11,
+  unknownKey: 12,
+  digestMismatch: 13,
+  signingKey: 14,
   internal: 70,
   sigint: 130,
   sigterm: 143,
@@ -35,6 +41,16 @@ export function exitCodeFor(code: ReplayErrorCode): number {
       return EXIT.sigint;
     case "INTERNAL":
       return EXIT.internal;
+    case "ATTESTATION_MALFORMED":
+      return EXIT.attestationMalformed;
+    case "SIGNATURE_INVALID":
+      return EXIT.signatureInvalid;
+    case "UNKNOWN_KEY":
+      return EXIT.unknownKey;
+    case "DIGEST_MISMATCH":
+      return EXIT.digestMismatch;
+    case "SIGNING_KEY":
+      return EXIT.signingKey;
   }
 }
 
@@ -47,5 +63,10 @@ export const EXIT_CODES_HELP = `Exit codes:
   4    the registry's rows do not form a replayable chain (cycle, dangling id, ...)
   5    --strict: a frozen input is missing or corrupted
   6    the output folder cannot be written
+  10   verify-attestation: the file is not a DSSE envelope of an in-toto statement
+  11   verify-attestation: the signature does not verify (statement or signature altered)
+  12   verify-attestation: signed by another key than --key
+  13   verify-attestation: a digest differs from the registry or the blob store
+  14   a signing or public key file cannot be used (permissions, kind, type)
   70   internal error (a bug: please report it with --debug output)
   130  interrupted by SIGINT; 143 by SIGTERM`;

@@ -14,7 +14,13 @@ export type ReplayErrorCode =
   | "OUTPUT" // the output folder cannot be written
   | "STEP_FAILED" // `replay-runner run`: the step being recorded failed (non-zero exit, timeout, ...)
   | "INTERRUPTED"
-  | "INTERNAL";
+  | "INTERNAL"
+  // Evidence (src/evidence): signing keys and verify-attestation's failure kinds.
+  | "SIGNING_KEY" // a key file that cannot be used: permissions, wrong kind, unsupported type
+  | "ATTESTATION_MALFORMED" // not a DSSE envelope around an in-toto statement of ours
+  | "SIGNATURE_INVALID" // the signature does not verify over the envelope's payload
+  | "UNKNOWN_KEY" // the envelope was signed by another key than the one given
+  | "DIGEST_MISMATCH"; // a subject's digest differs from the registry or the blob store
 
 export interface ReplayErrorOptions {
   hint?: string;

@@ -48,6 +48,16 @@ export interface ReplayDeps {
    * is away, and no failure at all for a chain that needs no engine.
    */
   preflight?: (() => Promise<void>) | undefined;
+  /** Signs the replay once manifest.json is written (src/evidence: `rerun --sign`, REPLAY_SIGNING_KEY). */
+  attest?: ((written: WrittenManifest) => Promise<void>) | undefined;
+}
+
+/** A manifest as it was written, and the folder to write evidence about it in. */
+export interface WrittenManifest {
+  manifest: Manifest;
+  /** The exact text of manifest.json. */
+  manifestText: string;
+  out: OutDir;
 }
 
 export interface ReplayOptions {
@@ -493,7 +503,9 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
       warnings: globalWarnings,
       steps: rows,
     };
-    await out.writeText("manifest.json", `${JSON.stringify(manifest, null, 2)}\n`);
+    const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
+    await out.writeText("manifest.json", manifestText);
+    await deps.attest?.({ manifest, manifestText, out });
     await finishReplayRecord(deps.db, manifest, exitCodeOf(manifest));
     reporter.finished?.(manifest);
     return manifest;

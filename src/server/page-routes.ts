@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { SqlQueryable } from "../db/index.js";
 import { walkChain } from "../chain/index.js";
+import { readAttestationSummary } from "../evidence/index.js";
 import type { AppDeps } from "./app-deps.js";
 import { readDiffFile } from "./diff-files.js";
 import { artifactPage } from "./pages/artifact-page.js";
@@ -52,9 +53,10 @@ export function registerPageRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get("/replays/:id", async (request, reply) => {
     const { id } = parseInput(replayParamsSchema, request.params, "params");
     const view = await requireReplay(db, id);
+    const attestation = view.row.out_dir === null ? null : await readAttestationSummary(view.row.out_dir);
     return reply
       .type("text/html; charset=utf-8")
-      .send(replayPage({ view, diffs: await diffsOf(view), tokenRequired }));
+      .send(replayPage({ view, diffs: await diffsOf(view), tokenRequired, attestation }));
   });
 
   app.get("/static/app.css", (_request, reply) =>
