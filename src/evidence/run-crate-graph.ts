@@ -200,14 +200,16 @@ export function runCrateGraph(input: CrateInputs): { "@context": unknown[]; "@gr
     let imageRef: { "@id": string } | undefined;
     if (row.image !== null) {
       const imageId = `#image-${enc(row.image.id)}`;
-      const [name, tag] = row.image.ref.includes(":")
-        ? row.image.ref.split(/:(?=[^:]*$)/)
-        : [row.image.ref, undefined];
+      // name:tag; a registry's host:port has its colon before the last slash.
+      const colon = row.image.ref.lastIndexOf(":");
+      const tagged = colon > row.image.ref.lastIndexOf("/");
+      const name = tagged ? row.image.ref.slice(0, colon) : row.image.ref;
+      const tag = tagged ? row.image.ref.slice(colon + 1) : undefined;
       images.set(imageId, {
         "@id": imageId,
         "@type": "ContainerImage",
         additionalType: ref("https://w3id.org/ro/terms/workflow-run#DockerImage"),
-        name: name ?? row.image.ref,
+        name,
         ...(tag === undefined ? {} : { tag }),
         ...(row.image.id.startsWith("sha256:") ? { sha256: row.image.id.slice("sha256:".length) } : {}),
         description: `Docker image ${row.image.ref} (image id ${row.image.id}), built locally by replay-runner from the step's environments row${row.env_hash === null ? "" : ` ${row.env_hash}`}; held by no registry.`,

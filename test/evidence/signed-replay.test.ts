@@ -204,9 +204,9 @@ describe("signed replays", () => {
         `^ok  statement: in-toto v1, https://slsa\\.dev/verification_summary/v1, replay ${manifest.replay_id} by urn:replay-runner:verifier:\\S+ at ${manifest.finished_at}$`,
       ),
     );
-    ["citation", "raw", "clean", "stats", "figure"].forEach((id, i) =>
-      expect(lines[2 + i]).toMatch(new RegExp(`^${blobLine(id).replace(/[()]/g, "\\$&")}\\d+ bytes\\)$`)),
-    );
+    ["citation", "raw", "clean", "stats", "figure"].forEach((id, i) => {
+      expect(lines[2 + i]).toMatch(new RegExp(`^${blobLine(id).replace(/[()]/g, "\\$&")}\\d+ bytes\\)$`));
+    });
     expect(lines[7]).toBe(
       `ok  manifest: ${path.join(ed(), "replay", "manifest.json")} is sha256:${createHash("sha256")
         .update(await readFile(path.join(ed(), "replay", "manifest.json")))
@@ -225,8 +225,8 @@ describe("signed replays", () => {
       "figure",
     ]);
     expect(one.code, one.stderr).toBe(0);
-    expect(one.stdout).toMatch(/^ok  signature: valid, ecdsa-p256 key [0-9a-f]{64}$/m);
-    expect(one.stdout.match(/^ok  artifact /gm)).toEqual(["ok  artifact "]);
+    expect(one.stdout).toMatch(/^ok {2}signature: valid, ecdsa-p256 key [0-9a-f]{64}$/m);
+    expect(one.stdout.match(/^ok {2}artifact /gm)).toEqual(["ok  artifact "]);
   });
 
   it("the README's openssl commands verify both signatures by hand", async () => {

@@ -4,7 +4,7 @@
  * that ran, and the output folder holds no temporary file or lock.
  */
 import { createHash } from "node:crypto";
-import { readFile, readdir } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { BlobStore } from "../../src/blobs/index.js";
 import type { Manifest } from "../../src/replay/index.js";

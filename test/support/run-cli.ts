@@ -68,8 +68,12 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
     child.on("close", (code, signal) => {
       const result = { code, signal, stdout, stderr, pid: child.pid };
       checkReplayOutput(args, result, options.cwd ?? process.cwd()).then(
-        () => resolve(result),
-        (error: unknown) => reject(error instanceof Error ? error : new Error(String(error))),
+        () => {
+          resolve(result);
+        },
+        (error: unknown) => {
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
       );
     });
     child.stdin.end(options.input ?? "");
