@@ -8,7 +8,7 @@ import { VERSION } from "../version.js";
 import { openRegistry, settingsOf, useRegistry, withRegistry } from "./command-context.js";
 import { formatDryRun } from "./dry-run-output.js";
 import { createReplayServices } from "./replay-services.js";
-import { replaySigning } from "./replay-signing.js";
+import { replaySigning, type ReplaySigning } from "./replay-signing.js";
 import { TerminalReporter } from "./rerun-reporter.js";
 import { relayInterrupts } from "./interrupts.js";
 
@@ -72,7 +72,10 @@ export function registerRerunCommand(program: Command): void {
         process.exitCode = plan.problems.length > 0 ? EXIT.integrity : EXIT.ok;
         return;
       }
-      const signing = await replaySigning(opts.sign);
+      // The key is read and checked while the registry opens, and awaited before anything runs.
+      const signingReady = replaySigning(opts.sign);
+      signingReady.catch(() => undefined); // awaited below
+      let signing: ReplaySigning | undefined;
       const replayId = newReplayId();
       const outDir = path.resolve(opts.out ?? path.join(settings.home, "replays", replayId));
       const reporter = opts.json ? undefined : new TerminalReporter();
@@ -86,8 +89,9 @@ export function registerRerunCommand(program: Command): void {
         runId: replayId,
         signal: interrupts.signal,
       });
-      const manifest = await useRegistry(registry, (db) =>
-        runReplay(
+      const manifest = await useRegistry(registry, async (db) => {
+        signing = await signingReady;
+        return runReplay(
           {
             db,
             blobRoot: settings.blobRoot,
@@ -108,8 +112,8 @@ export function registerRerunCommand(program: Command): void {
             replayId,
             signal: interrupts.signal,
           },
-        ),
-      );
+        );
+      });
       if (opts.json) process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
       else
         process.stdout.write(
