@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark 8: what signing adds to a replay. The same replay unsigned and signed (Ed25519,
-# ECDSA P-256), end to end, run alternately in pairs (bench/paired-runs.mjs) so a shared
+# ECDSA P-256), end to end, run alternately in pairs (bench/paired-runs.py) so a shared
 # machine's load falls on both alike; a chain that needs no container (ingest -> fork -> cite),
 # so milliseconds are not lost among container starts. Then the cost inside the process, phase
 # by phase, wall-clock and CPU (bench/signing-cost.mjs).
@@ -24,7 +24,7 @@ summary="$out_root/08-signing.md"
 : >"$summary"
 for key in ed25519 ecdsa; do
   printf '\nend to end, %s:\n' "$key" | tee -a "$summary"
-  node "$bench_dir/paired-runs.mjs" "$pairs" \
+  python3 "$bench_dir/paired-runs.py" "$pairs" \
     "rerun" "node $cli_js rerun $cite --out '$work/out' >/dev/null" \
     "rerun --sign" "node $cli_js rerun $cite --out '$work/out' --sign '$work/$key/signing-key.pem' >/dev/null" \
     "rm -rf '$work/out'" | tee -a "$summary"

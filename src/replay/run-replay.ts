@@ -48,7 +48,7 @@ export interface ReplayDeps {
    * is away, and no failure at all for a chain that needs no engine.
    */
   preflight?: (() => Promise<void>) | undefined;
-  /** Signs the replay once manifest.json is written (src/evidence: `rerun --sign`, REPLAY_SIGNING_KEY). */
+  /** Signs the replay's manifest.json text, written with it (src/evidence: `rerun --sign`, REPLAY_SIGNING_KEY). */
   attest?: ((written: WrittenManifest) => Promise<void>) | undefined;
 }
 
@@ -504,8 +504,12 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
       steps: rows,
     };
     const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
-    await out.writeText("manifest.json", manifestText);
-    await deps.attest?.({ manifest, manifestText, out });
+    // A signed replay's attestation covers these exact bytes; it is written beside them at the
+    // same time (two fsyncs at once cost about one), both before the replay is recorded finished.
+    await Promise.all([
+      out.writeText("manifest.json", manifestText),
+      deps.attest?.({ manifest, manifestText, out }),
+    ]);
     await finishReplayRecord(deps.db, manifest, exitCodeOf(manifest));
     reporter.finished?.(manifest);
     return manifest;
