@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs and starts what replay-runner needs on a Debian 12 machine, idempotently.
 #
-#   scripts/setup-host.sh [docker] [postgres] [base-image] [chromium] [all]
+#   scripts/setup-host.sh [docker] [postgres] [base-image] [chromium] [evidence] [all]
 #
 # What each part does (nothing happens when it is already in place):
 #   docker      apt-get install docker.io; start dockerd (log: /var/log/dockerd.log)
 #   postgres    apt-get install postgresql; pg_ctlcluster 15 main start; create role root
 #   base-image  apt-get install mmdebstrap; build replay-base:bookworm offline (scripts/build-base-image.sh)
 #   chromium    apt-get install chromium (browser tests)
+#   evidence    apt-get install openssl jq python3-cryptography (checking attestations without
+#               replay-runner, as the README shows and test/evidence does)
 # With no argument: docker, postgres and base-image.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -76,6 +78,7 @@ setup_base_image() {
 }
 
 setup_chromium() { apt_install chromium; }
+setup_evidence() { apt_install openssl jq python3-cryptography; }
 
 parts=("$@")
 [ ${#parts[@]} -eq 0 ] && parts=(docker postgres base-image)
@@ -85,7 +88,8 @@ for part in "${parts[@]}"; do
     postgres) setup_postgres ;;
     base-image) setup_base_image ;;
     chromium) setup_chromium ;;
-    all) setup_docker; setup_postgres; setup_base_image; setup_chromium ;;
-    *) log "unknown part '$part' (docker, postgres, base-image, chromium, all)"; exit 2 ;;
+    evidence) setup_evidence ;;
+    all) setup_docker; setup_postgres; setup_base_image; setup_chromium; setup_evidence ;;
+    *) log "unknown part '$part' (docker, postgres, base-image, chromium, evidence, all)"; exit 2 ;;
   esac
 done

@@ -1,15 +1,18 @@
 import type { Command } from "commander";
 import { registerAddCommand } from "./add.js";
 import { registerCiteCommand } from "./cite.js";
+import { registerExportCrateCommand } from "./export-crate.js";
 import { registerForkCommand } from "./fork.js";
 import { registerGcCommand } from "./gc.js";
 import { registerInitCommand } from "./init.js";
+import { registerKeygenCommand } from "./keygen.js";
 import { registerLineageCommand } from "./lineage.js";
 import { registerRerunCommand } from "./rerun.js";
 import { registerRunCommand } from "./run.js";
 import { registerServeCommand } from "./serve.js";
 import { registerShowCommand } from "./show.js";
 import { registerStepTypesCommand } from "./step-types.js";
+import { registerVerifyAttestationCommand } from "./verify-attestation.js";
 
 /** Each command file exports one `register...` function; cli.ts calls them in this order. */
 export type RegisterCommand = (program: Command) => void;
@@ -33,3 +36,6 @@ COMMANDS.push(
 
 // The HTTP API and web pages (issue 6).
 COMMANDS.push(registerServeCommand);
+
+// Evidence for auditors (issue 14): signing keys, attestations, RO-Crates.
+COMMANDS.push(registerKeygenCommand, registerVerifyAttestationCommand, registerExportCrateCommand);

@@ -9,6 +9,7 @@ import { VERSION } from "../version.js";
 import { openRegistry, settingsOf, useRegistry, withRegistry } from "./command-context.js";
 import { formatDryRun } from "./dry-run-output.js";
 import { createReplayServices } from "./replay-services.js";
+import { replaySigning, type ReplaySigning } from "./replay-signing.js";
 import { TerminalReporter } from "./rerun-reporter.js";
 import { relayInterrupts } from "./interrupts.js";
 
@@ -19,6 +20,7 @@ const optionsSchema = z.object({
   diff: z.boolean().default(false),
   json: z.boolean().default(false),
   dryRun: z.boolean().default(false),
+  sign: z.string().min(1).optional(),
   jobs: z.coerce
     .number({ error: "--jobs must be a whole number" })
     .int("--jobs must be a whole number")
@@ -48,9 +50,13 @@ export function registerRerunCommand(program: Command): void {
       "--dry-run",
       "walk the chain, plan and check every frozen input and script, run nothing; prints the plan (exit 5 when a check fails)",
     )
+    .option(
+      "--sign <key.pem>",
+      "sign the replay: <out>/attestation.intoto.json, a DSSE in-toto attestation (default: $REPLAY_SIGNING_KEY)",
+    )
     .addHelpText(
       "after",
-      `\n${exitCodesHelp([EXIT.ok, EXIT.notReproduced, EXIT.usage, EXIT.infrastructure, EXIT.registryData, EXIT.integrity, EXIT.output, EXIT.internal, EXIT.sigint, EXIT.sigterm])}`,
+      `\n${exitCodesHelp([EXIT.ok, EXIT.notReproduced, EXIT.usage, EXIT.infrastructure, EXIT.registryData, EXIT.integrity, EXIT.output, EXIT.signingKey, EXIT.internal, EXIT.sigint, EXIT.sigterm])}`,
     )
     .action(async (artifactId: string, raw: unknown, command: Command) => {
       const parsed = optionsSchema.safeParse(raw);
@@ -70,6 +76,10 @@ export function registerRerunCommand(program: Command): void {
         process.exitCode = plan.problems.length > 0 ? EXIT.integrity : EXIT.ok;
         return;
       }
+      // The key is read and checked while the registry opens, and awaited before anything runs.
+      const signingReady = replaySigning(opts.sign);
+      signingReady.catch(() => undefined); // awaited below
+      let signing: ReplaySigning | undefined;
       const replayId = newReplayId();
       const outDir = path.resolve(opts.out ?? path.join(settings.home, "replays", replayId));
       const reporter = opts.json ? undefined : new TerminalReporter();
@@ -83,8 +93,9 @@ export function registerRerunCommand(program: Command): void {
         runId: replayId,
         signal: interrupts.signal,
       });
-      const manifest = await useRegistry(registry, (db) =>
-        runReplay(
+      const manifest = await useRegistry(registry, async (db) => {
+        signing = await signingReady;
+        return runReplay(
           {
             db,
             blobRoot: settings.blobRoot,
@@ -93,6 +104,7 @@ export function registerRerunCommand(program: Command): void {
             preflight: () => services.preflight(),
             toolVersion: VERSION,
             reporter,
+            attest: signing?.attest,
           },
           {
             artifactId,
@@ -104,12 +116,12 @@ export function registerRerunCommand(program: Command): void {
             replayId,
             signal: interrupts.signal,
           },
-        ),
-      );
+        );
+      });
       if (opts.json) process.stdout.write(`${visibleJson(manifest)}\n`);
       else
         process.stdout.write(
-          `manifest: ${path.relative(process.cwd(), path.join(outDir, "manifest.json")) || "manifest.json"}\n`,
+          `manifest: ${path.relative(process.cwd(), path.join(outDir, "manifest.json")) || "manifest.json"}\n${signing === undefined ? "" : `attestation: ${path.relative(process.cwd(), path.join(outDir, "attestation.intoto.json"))} (key id ${signing.keyId})\n`}`,
         );
       const received = interrupts.received;
       process.exitCode =

@@ -6,6 +6,7 @@ import { visibleLines } from "../terminal/index.js";
 import { connectDockerEngine, reapStale, removeRunResources } from "../runner/index.js";
 import { settingsOf } from "./command-context.js";
 import { createReplayServices } from "./replay-services.js";
+import { replaySigning } from "./replay-signing.js";
 
 const optionsSchema = z.object({
   port: z.coerce
@@ -40,6 +41,8 @@ API (JSON; errors are application/problem+json):
                                     came too late included); 409 NOT_SERVED for a replay a
                                     \`rerun\` runs (stop that process)
   GET    /api/artifacts/:id         the artifact, its lineage and its past replays
+  GET    /api/replays/:id/attestation  the signed attestation (404 when the replay was not signed)
+  GET    /schemas/manifest.json     the JSON Schema of manifest.json
 Pages: /artifacts/:id, /replays/:id; downloads (attachments, checked against their hashes):
   /artifacts/:id/payload (recorded), /replays/:id/steps/:stepId/payload (replayed).
   The Rerun form posts application/x-www-form-urlencoded to /artifacts/:id/rerun (from, strict,
@@ -54,6 +57,7 @@ On the embedded registry, other commands (show, lineage, rerun, add, ...) keep w
 serve runs: they go through serve over a Unix socket only this user can open
 (<home>/registry.share/, described by <home>/registry.serve.json).
 
+REPLAY_SIGNING_KEY: sign every replay with this private key (replay-runner keygen).
 REPLAY_API_TOKEN: the bearer token of POST and DELETE. Without it the server listens on
 loopback only. REPLAY_ALLOWED_HOSTS: like --allowed-host, comma-separated. Replays queue in
 pg-boss on PostgreSQL (several servers share them) and in the registry's own table on the
@@ -91,6 +95,8 @@ export function registerServeCommand(program: Command): void {
       // The server logs replays' failures, which quote the registry: made visible (terminal/).
       const log = (line: string) => process.stderr.write(`${visibleLines(line)}\n`);
       const engine = connectDockerEngine({ dockerHost: settings.dockerHost });
+      const signing = await replaySigning(); // REPLAY_SIGNING_KEY: every replay is signed
+      if (signing !== undefined) log(`signing every replay with key id ${signing.keyId}`);
       // Loaded here, not at start-up: fastify and pg-boss cost every other command ~200 ms.
       const { guardServerCrashes, startServer } = await import("../server/index.js");
       const server = await startServer({
@@ -100,6 +106,7 @@ export function registerServeCommand(program: Command): void {
         apiToken: token === undefined || token === "" ? undefined : token,
         allowedHosts: [...parsed.data.allowedHost, ...(process.env.REPLAY_ALLOWED_HOSTS ?? "").split(",")],
         concurrency: parsed.data.concurrency,
+        attest: signing?.attest,
         log,
         services: (runId, signal) => createReplayServices(settings, { log, runId, signal }),
         engine: {

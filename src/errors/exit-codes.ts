@@ -9,6 +9,12 @@ export const EXIT = {
   registryData: 4,
   integrity: 5,
   output: 6,
+  // verify-attestation and signing keys (src/evidence).
+  attestationMalformed: 10,
+  signatureInvalid: 11,
+  unknownKey: 12,
+  digestMismatch: 13,
+  signingKey: 14,
   internal: 70,
   sigint: 130,
   sigterm: 143,
@@ -35,6 +41,16 @@ export function exitCodeFor(code: ReplayErrorCode): number {
       return EXIT.sigint;
     case "INTERNAL":
       return EXIT.internal;
+    case "ATTESTATION_MALFORMED":
+      return EXIT.attestationMalformed;
+    case "SIGNATURE_INVALID":
+      return EXIT.signatureInvalid;
+    case "UNKNOWN_KEY":
+      return EXIT.unknownKey;
+    case "DIGEST_MISMATCH":
+      return EXIT.digestMismatch;
+    case "SIGNING_KEY":
+      return EXIT.signingKey;
   }
 }
 
@@ -50,6 +66,12 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCode, string>> = {
   [EXIT.registryData]: "the registry's rows do not form a replayable chain (cycle, dangling id, ...)",
   [EXIT.integrity]: "a frozen input or payload is missing or corrupted (rerun: --strict)",
   [EXIT.output]: "the output folder (or the blob store) cannot be written",
+  [EXIT.attestationMalformed]: "verify-attestation: the file is not a DSSE envelope of an in-toto statement",
+  [EXIT.signatureInvalid]:
+    "verify-attestation: the signature does not verify (statement or signature altered)",
+  [EXIT.unknownKey]: "verify-attestation: signed by another key than --key",
+  [EXIT.digestMismatch]: "verify-attestation: a digest differs from the registry or the blob store",
+  [EXIT.signingKey]: "a signing or public key file cannot be used (permissions, kind, type)",
   [EXIT.internal]: "internal error (a bug: please report it with --debug output)",
   [EXIT.sigint]: "interrupted by SIGINT (Ctrl-C)",
   [EXIT.sigterm]: "interrupted by SIGTERM",

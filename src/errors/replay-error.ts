@@ -14,7 +14,13 @@ export type ReplayErrorCode =
   | "OUTPUT" // the output folder cannot be written
   | "STEP_FAILED" // `replay-runner run`: the step being recorded failed (non-zero exit, timeout, ...)
   | "INTERRUPTED"
-  | "INTERNAL";
+  | "INTERNAL"
+  // Evidence (src/evidence): signing keys and verify-attestation's failure kinds.
+  | "SIGNING_KEY" // a key file that cannot be used: permissions, wrong kind, unsupported type
+  | "ATTESTATION_MALFORMED" // not a DSSE envelope around an in-toto statement of ours
+  | "SIGNATURE_INVALID" // the signature does not verify over the envelope's payload
+  | "UNKNOWN_KEY" // the envelope was signed by another key than the one given
+  | "DIGEST_MISMATCH"; // a subject's digest differs from the registry or the blob store
 
 const CODES: Record<ReplayErrorCode, true> = {
   USAGE: true,
@@ -28,6 +34,11 @@ const CODES: Record<ReplayErrorCode, true> = {
   STEP_FAILED: true,
   INTERRUPTED: true,
   INTERNAL: true,
+  SIGNING_KEY: true,
+  ATTESTATION_MALFORMED: true,
+  SIGNATURE_INVALID: true,
+  UNKNOWN_KEY: true,
+  DIGEST_MISMATCH: true,
 };
 
 /** For codes that crossed a process boundary (the shared embedded registry's answers). */

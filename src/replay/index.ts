@@ -1,5 +1,5 @@
 export { exitCodeOf, newReplayId, runReplay } from "./run-replay.js";
-export type { ReplayDeps, ReplayOptions } from "./run-replay.js";
+export type { ReplayDeps, ReplayOptions, WrittenManifest } from "./run-replay.js";
 export { MANIFEST_VERSION, summarise } from "./manifest.js";
 export type {
   FrozenInput,

@@ -49,6 +49,16 @@ export interface ReplayDeps {
    * is away, and no failure at all for a chain that needs no engine.
    */
   preflight?: (() => Promise<void>) | undefined;
+  /** Signs the replay's manifest.json text, written with it (src/evidence: `rerun --sign`, REPLAY_SIGNING_KEY). */
+  attest?: ((written: WrittenManifest) => Promise<void>) | undefined;
+}
+
+/** A manifest as it was written, and the folder to write evidence about it in. */
+export interface WrittenManifest {
+  manifest: Manifest;
+  /** The exact text of manifest.json. */
+  manifestText: string;
+  out: OutDir;
 }
 
 export interface ReplayOptions {
@@ -498,7 +508,13 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
       warnings: globalWarnings,
       steps: rows,
     };
-    await out.writeText("manifest.json", `${JSON.stringify(manifest, null, 2)}\n`);
+    const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
+    // A signed replay's attestation covers these exact bytes; it is written beside them at the
+    // same time (two fsyncs at once cost about one), both before the replay is recorded finished.
+    await Promise.all([
+      out.writeText("manifest.json", manifestText),
+      deps.attest?.({ manifest, manifestText, out }),
+    ]);
     await finishReplayRecord(deps.db, manifest, exitCodeOf(manifest));
     reporter.finished?.(manifest);
     return manifest;

@@ -5,6 +5,7 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import type { AppDeps } from "./app-deps.js";
 import { registerApiRoutes } from "./api-routes.js";
+import { registerEvidenceRoutes } from "./evidence-routes.js";
 import { HttpProblem } from "./http-problem.js";
 import { registerPageRoutes } from "./page-routes.js";
 import { changesState, checkHost, checkSameOrigin } from "./request-guards.js";
@@ -70,5 +71,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   installErrorHandlers(app, deps.log);
   registerApiRoutes(app, deps);
   registerPageRoutes(app, deps);
+  registerEvidenceRoutes(app, deps);
   return app;
 }

@@ -7,6 +7,7 @@ import { BlobStore } from "../blobs/index.js";
 import { walkChain } from "../chain/index.js";
 import type { SqlQueryable } from "../db/index.js";
 import { ReplayError, isReplayError } from "../errors/index.js";
+import { readAttestationSummary } from "../evidence/index.js";
 import { isContentHash } from "../hashing/index.js";
 import { loadArtifact } from "../record/index.js";
 import type { AppDeps } from "./app-deps.js";
@@ -149,9 +150,10 @@ export function registerPageRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get("/replays/:id", async (request, reply) => {
     const { id } = parseInput(replayParamsSchema, request.params, "params");
     const view = await requireReplay(db, id);
+    const attestation = view.row.out_dir === null ? null : await readAttestationSummary(view.row.out_dir);
     return reply
       .type("text/html; charset=utf-8")
-      .send(replayPage({ view, diffs: await diffsOf(view), tokenRequired }));
+      .send(replayPage({ view, diffs: await diffsOf(view), tokenRequired, attestation }));
   });
 
   app.get("/replays/:id/steps/:stepId/payload", async (request, reply) => {

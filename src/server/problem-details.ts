@@ -32,6 +32,11 @@ const STATUS_OF: Record<ReplayErrorCode, { status: number; title: string }> = {
   OUTPUT: { status: 500, title: "The output folder cannot be written" },
   INTERRUPTED: { status: 409, title: "Interrupted" },
   INTERNAL: { status: 500, title: "Internal error" },
+  SIGNING_KEY: { status: 500, title: "The signing key cannot be used" },
+  ATTESTATION_MALFORMED: { status: 422, title: "The attestation is malformed" },
+  SIGNATURE_INVALID: { status: 422, title: "The attestation's signature does not verify" },
+  UNKNOWN_KEY: { status: 422, title: "The attestation was signed by another key" },
+  DIGEST_MISMATCH: { status: 422, title: "A digest of the attestation does not match" },
 };
 
 function kebab(code: string): string {

@@ -15,7 +15,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { SqlClient } from "../db/index.js";
 import { ReplayError, exitCodeFor, messageOf, stackOf } from "../errors/index.js";
 import type { ImageResolver } from "../images/types.js";
-import { failReplayRecord, runReplay } from "../replay/index.js";
+import { failReplayRecord, runReplay, type ReplayDeps } from "../replay/index.js";
 import type { StepExecutor } from "../runner/types.js";
 import { claimReplay, heartbeat, recordPlan } from "./replay-store.js";
 import type { WorkerIdentity } from "./worker-identity.js";
@@ -37,6 +37,7 @@ export interface WorkerDeps {
   removeRunResources?: ((runId: string) => Promise<void>) | undefined;
   log: (line: string) => void;
   heartbeatMs?: number | undefined;
+  attest?: ReplayDeps["attest"];
 }
 
 interface Active {
@@ -187,6 +188,7 @@ export class ReplayWorker {
           images: services.images,
           preflight: () => services.preflight(),
           toolVersion: this.deps.toolVersion,
+          attest: this.deps.attest,
           reporter: {
             planned: ({ executed }) => {
               const plan = executed.map((cs) => ({

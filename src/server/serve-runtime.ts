@@ -24,7 +24,7 @@ import { PgBossReplayQueue } from "./job-queue-postgres.js";
 import { sweepOrphans, type SweepDeps } from "./orphan-sweep.js";
 import type { ReplayQueue } from "./replay-queue.js";
 import { queuedReplayIds, setJobId } from "./replay-store.js";
-import { ReplayWorker, type ReplayServicesLike } from "./replay-worker.js";
+import { ReplayWorker, type ReplayServicesLike, type WorkerDeps } from "./replay-worker.js";
 import { newWorkerIdentity } from "./worker-identity.js";
 
 /** The runner's reaper, as the server needs it (src/runner/reaper.ts behind a Docker engine). */
@@ -48,6 +48,8 @@ export interface ServeOptions {
   heartbeatMs?: number | undefined;
   staleSeconds?: number | undefined;
   maxAttempts?: number | undefined;
+  /** Signs each replay once its manifest is written (REPLAY_SIGNING_KEY). */
+  attest?: WorkerDeps["attest"];
 }
 
 export interface RunningServer {
@@ -125,6 +127,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       removeRunResources,
       log,
       heartbeatMs: options.heartbeatMs,
+      attest: options.attest,
     });
     const sweepDeps: SweepDeps = {
       db,

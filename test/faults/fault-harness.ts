@@ -4,11 +4,12 @@
  * that ran, and the output folder holds no temporary file or lock.
  */
 import { createHash } from "node:crypto";
-import { readFile, readdir } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { BlobStore } from "../../src/blobs/index.js";
 import type { Manifest } from "../../src/replay/index.js";
 import { LABEL, connectDockerEngine, labelFilter } from "../../src/runner/index.js";
+import { readManifest as readValidManifest } from "../support/manifest-schema.js";
 import { RegistryFixture } from "../support/registry-fixture.js";
 import type { TestRegistry } from "../support/test-registry.js";
 
@@ -62,9 +63,8 @@ export async function strayFiles(dir: string): Promise<string[]> {
     .sort();
 }
 
-export async function readManifest(dir: string): Promise<Manifest> {
-  return JSON.parse(await readFile(path.join(dir, "manifest.json"), "utf8")) as Manifest;
-}
+/** The manifest in `dir`, validated against the published schema. */
+export const readManifest = (dir: string): Promise<Manifest> => readValidManifest(dir);
 
 export function rowOf(manifest: Manifest, stepId: string): Manifest["steps"][number] {
   const row = manifest.steps.find((s) => s.step_id === stepId);

@@ -1,7 +1,9 @@
 /** Runs the built CLI (dist/bin/cli.js) as a user would, and returns what it printed and its exit code. */
 import { spawn } from "node:child_process";
+import { access } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { assertValidManifest, readManifest } from "./manifest-schema.js";
 
 export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../dist/bin/cli.js");
 
@@ -64,7 +66,15 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.on("error", reject);
     child.on("close", (code, signal) => {
-      resolve({ code, signal, stdout, stderr, pid: child.pid });
+      const result = { code, signal, stdout, stderr, pid: child.pid };
+      checkReplayOutput(args, result, options.cwd ?? process.cwd()).then(
+        () => {
+          resolve(result);
+        },
+        (error: unknown) => {
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
     });
     child.stdin.end(options.input ?? "");
   });
@@ -80,4 +90,27 @@ export function ownStderr(stderr: string): string {
     /^removed \d+ container\(s\), \d+ volume\(s\) and \d+ staging folder\(s\) left by runs that no longer exist\n/m,
     "",
   );
+}
+
+/**
+ * A `rerun` that wrote a manifest: the manifest (file and --json output) must validate against
+ * the published schema (test/support/manifest-schema.ts), wherever the test put it.
+ */
+async function checkReplayOutput(args: string[], result: CliResult, cwd: string): Promise<void> {
+  if (args[0] !== "rerun" || args.includes("--dry-run") || (result.code !== 0 && result.code !== 1)) return;
+  if (args.includes("--json")) assertValidManifest(JSON.parse(result.stdout), "rerun --json's output");
+  const at = args.indexOf("--out");
+  const named = /^manifest: (.+)$/m.exec(result.stdout)?.[1];
+  const dir =
+    at >= 0 && args[at + 1] !== undefined
+      ? path.resolve(cwd, args[at + 1]!)
+      : named === undefined
+        ? undefined
+        : path.dirname(path.resolve(cwd, named));
+  if (dir === undefined) return;
+  const present = await access(path.join(dir, "manifest.json")).then(
+    () => true,
+    () => false,
+  );
+  if (present) await readManifest(dir);
 }

@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { inject } from "vitest";
 import { initRegistry, openSqlClient, type SqlClient } from "../../src/db/index.js";
+import { checkManifestsUnder } from "./manifest-schema.js";
 import { ADMIN_PG_URL } from "./services.js";
 
 export type Backend = "embedded" | "postgres";
@@ -82,6 +83,9 @@ export async function createTestRegistry(backend: Backend): Promise<TestRegistry
       }
     },
     async dispose() {
+      // Every replay written under this registry's folder, checked against the published schema.
+      const checked = checkManifestsUnder(dir);
+      checked.catch(() => undefined); // thrown below, once the database is dropped
       if (database !== undefined) {
         const admin = await openSqlClient({ databaseUrl: ADMIN_PG_URL, embeddedDir: "" });
         try {
@@ -90,7 +94,11 @@ export async function createTestRegistry(backend: Backend): Promise<TestRegistry
           await admin.close();
         }
       }
-      await rm(dir, { recursive: true, force: true });
+      try {
+        await checked;
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     },
     [Symbol.asyncDispose]() {
       return registry.dispose();

@@ -1,4 +1,5 @@
 /** GET /replays/:id — live progress while the replay runs, then its manifest as a readable table. */
+import type { AttestationSummary } from "../../evidence/index.js";
 import type { ManifestStepView } from "../schemas.js";
 import type { ReplayView } from "../replay-store.js";
 import {
@@ -21,6 +22,22 @@ export interface ReplayPageData {
   view: ReplayView;
   diffs: ReadonlyMap<string, DiffText>;
   tokenRequired: boolean;
+  /** The replay's attestation.intoto.json, when it was signed. */
+  attestation?: AttestationSummary | null | undefined;
+}
+
+function signatureFacts(view: ReplayView, attestation: AttestationSummary | null | undefined): SafeHtml {
+  if (view.manifest === null) return html``;
+  if (attestation == null)
+    return html`<dt>Signed</dt>
+      <dd id="signature">no: this replay has no attestation</dd>`;
+  const keys = attestation.keyIds.length > 0 ? attestation.keyIds.join(", ") : "none named";
+  return html`<dt>Signed</dt>
+    <dd id="signature">
+      ${attestation.matchesManifest ? "yes" : "an attestation is there, but not of this manifest"}, by key id
+      <code>${keys}</code> ·
+      <a href="/api/replays/${seg(view.row.id)}/attestation" download>attestation.intoto.json</a>
+    </dd>`;
 }
 
 function diffBlock(text: string): SafeHtml {
@@ -195,7 +212,7 @@ function headline(view: ReplayView): SafeHtml {
   </p>`;
 }
 
-export function replayPage({ view, diffs, tokenRequired }: ReplayPageData): string {
+export function replayPage({ view, diffs, tokenRequired, attestation }: ReplayPageData): string {
   const r = view.row;
   const live = r.status === "queued" || r.status === "running";
   const m = view.manifest;
@@ -228,6 +245,7 @@ export function replayPage({ view, diffs, tokenRequired }: ReplayPageData): stri
             : html`<dt>Duration</dt>
                 <dd>${formatDuration(m.duration_ms)}</dd>`
         }
+        ${signatureFacts(view, attestation)}
         ${
           r.attempts > 1
             ? html`<dt>Attempts</dt>
