@@ -2,7 +2,7 @@
 import { stat } from "node:fs/promises";
 import type { Command } from "commander";
 import { z } from "zod";
-import { EXIT_CODES_HELP, ReplayError } from "../errors/index.js";
+import { EXIT, ReplayError, exitCodesHelp } from "../errors/index.js";
 import { VERSION } from "../version.js";
 import { settingsOf, withRegistry } from "./command-context.js";
 import { parseOptions } from "./usage-error.js";
@@ -27,7 +27,7 @@ The argument is a replay id (its output folder is looked up in the registry) or 
 output folder. The registry (--db/--home) supplies the chain: scripts, parameters, artifact rows.
 --out must be new or empty; with only --zip, the crate is built in a temporary folder beside it.
 
-${EXIT_CODES_HELP}`;
+${exitCodesHelp([EXIT.ok, EXIT.usage, EXIT.infrastructure, EXIT.registryData, EXIT.integrity, EXIT.output, EXIT.internal])}`;
 
 async function isFolder(candidate: string): Promise<boolean> {
   return stat(candidate).then(

@@ -1,7 +1,7 @@
 /** `replay-runner keygen --out DIR`: a key pair for signing replays (rerun --sign, REPLAY_SIGNING_KEY). */
 import type { Command } from "commander";
 import { z } from "zod";
-import { EXIT_CODES_HELP } from "../errors/index.js";
+import { EXIT, exitCodesHelp } from "../errors/index.js";
 import { parseOptions } from "./usage-error.js";
 
 const optionsSchema = z.object({
@@ -20,7 +20,7 @@ Sign replays with \`rerun --sign DIR/signing-key.pem\` or REPLAY_SIGNING_KEY (se
 replay when it is set); hand the public key to whoever verifies (verify-attestation --key, or
 openssl: README, "Evidence for auditors").
 
-${EXIT_CODES_HELP}`;
+${exitCodesHelp([EXIT.ok, EXIT.usage, EXIT.output, EXIT.signingKey, EXIT.internal])}`;
 
 export function registerKeygenCommand(program: Command): void {
   program

@@ -1,7 +1,7 @@
 /** `replay-runner verify-attestation FILE --key PUB.pem`: check a signed replay without trusting its signer's machine. */
 import type { Command } from "commander";
 import { z } from "zod";
-import { EXIT, EXIT_CODES_HELP } from "../errors/index.js";
+import { EXIT, exitCodesHelp } from "../errors/index.js";
 import { settingsOf, withRegistry } from "./command-context.js";
 import { parseOptions } from "./usage-error.js";
 
@@ -26,7 +26,7 @@ the global --db/--blobs/--home ones.
 
 The same check by hand with openssl and no replay-runner: README, "Evidence for auditors".
 
-${EXIT_CODES_HELP}`;
+${exitCodesHelp([EXIT.ok, EXIT.notReproduced, EXIT.usage, EXIT.infrastructure, EXIT.attestationMalformed, EXIT.signatureInvalid, EXIT.unknownKey, EXIT.digestMismatch, EXIT.signingKey, EXIT.internal])}`;
 
 export function registerVerifyAttestationCommand(program: Command): void {
   program

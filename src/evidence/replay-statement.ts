@@ -99,7 +99,7 @@ export function replayStatement({
   if (isContentHash(manifest.target.content_hash))
     recreated.set(manifest.target.artifact_id, manifest.target.content_hash);
   for (const row of manifest.steps) {
-    if (row.status === "reproduced" && isContentHash(row.output_hash_live))
+    if ((row.status === "reproduced" || row.status === "verified") && isContentHash(row.output_hash_live))
       recreated.set(row.target_artifact_id, row.output_hash_live);
   }
   const artifacts: Subject[] = [...recreated].map(([name, hash]) => ({

@@ -112,11 +112,11 @@ export function replayVerdictWords(m: Manifest): string {
     s.interrupted > 0 ? `${s.interrupted} interrupted` : "",
   ].filter((p) => p !== "");
   const first = m.first_divergence === null ? "" : ` First divergence: step ${m.first_divergence.step_id}.`;
-  return `${m.status === "interrupted" ? "Interrupted" : "Not reproduced"}: ${s.reproduced} of ${s.steps} step(s) reproduced${parts.length > 0 ? `; ${parts.join(", ")}` : ""}.${first}`;
+  return `${m.status === "interrupted" ? "Interrupted" : "Not reproduced"}: ${s.reproduced} of ${s.steps} step(s) reproduced${s.verified > 0 ? `, ${s.verified} frozen input(s) verified` : ""}${parts.length > 0 ? `; ${parts.join(", ")}` : ""}.${first}`;
 }
 
 function actionStatusOf(row: ManifestStep): string {
-  return row.status === "reproduced" || row.status === "mismatch"
+  return row.status === "reproduced" || row.status === "verified" || row.status === "mismatch"
     ? "http://schema.org/CompletedActionStatus"
     : "http://schema.org/FailedActionStatus";
 }

@@ -7,11 +7,15 @@ import { describe, expect, it } from "vitest";
 import { EXIT_CODE_MEANINGS } from "../../src/errors/index.js";
 import { runCli } from "../support/run-cli.js";
 
-const ALL = [0, 1, 2, 3, 4, 5, 6, 70, 130, 143];
+const ALL = [0, 1, 2, 3, 4, 5, 6, 10, 11, 12, 13, 14, 70, 130, 143];
+const RUN = [0, 1, 2, 3, 4, 5, 6, 70, 130, 143];
 
 const EXPECTED: Record<string, number[]> = {
-  rerun: ALL,
-  run: ALL,
+  rerun: [0, 1, 2, 3, 4, 5, 6, 14, 70, 130, 143],
+  run: RUN,
+  keygen: [0, 2, 6, 14, 70],
+  "verify-attestation": [0, 1, 2, 3, 10, 11, 12, 13, 14, 70],
+  "export-crate": [0, 2, 3, 4, 5, 6, 70],
   init: [0, 2, 3, 70],
   lineage: [0, 2, 3, 4, 70],
   "step-types": [0, 2, 3, 4, 70],

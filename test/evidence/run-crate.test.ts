@@ -75,7 +75,9 @@ describe("export-crate", () => {
       expect(action.values(`${S}startTime`)).toEqual([row.started_at]);
       expect(action.values(`${S}endTime`)).toEqual([row.finished_at]);
       expect(action.ids(`${S}actionStatus`)).toEqual([`${S}CompletedActionStatus`]);
-      expect(action.values(`${S}description`)[0]).toMatch(/Reproduced: /);
+      expect(action.values(`${S}description`)[0]).toMatch(
+        row.step_type === "ingest" ? /Verified: / : /Reproduced: /,
+      );
       const [result] = action.ids(`${S}result`).map(node);
       expect(result!.values(`${WFRUN}sha256`)).toEqual([hex(row.output_hash_replayed)]);
       expect(result!.values(`${S}contentSize`)).toEqual([String(row.size_replayed)]);
@@ -128,7 +130,7 @@ describe("export-crate", () => {
     ]);
     expect(verify.code, verify.stderr).toBe(0);
     expect(report.nodes.get("./")!.values(`${S}description`)[0]).toMatch(
-      /Every step reproduced byte for byte \(5 of 5\)\.$/,
+      /Every step reproduced byte for byte \(4 replayed, 1 frozen input\(s\) verified, of 5\)\.$/,
     );
   });
 
