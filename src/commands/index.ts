@@ -3,6 +3,7 @@ import { registerAddCommand } from "./add.js";
 import { registerCiteCommand } from "./cite.js";
 import { registerForkCommand } from "./fork.js";
 import { registerGcCommand } from "./gc.js";
+import { registerImagesCommand } from "./images.js";
 import { registerInitCommand } from "./init.js";
 import { registerLineageCommand } from "./lineage.js";
 import { registerRerunCommand } from "./rerun.js";
@@ -33,3 +34,6 @@ COMMANDS.push(
 
 // The HTTP API and web pages (issue 6).
 COMMANDS.push(registerServeCommand);
+
+// Environment images shared through an OCI registry (issue 16).
+COMMANDS.push(registerImagesCommand);

@@ -78,6 +78,7 @@ export function registerRerunCommand(program: Command): void {
         log: (line) => process.stderr.write(`${line}\n`),
         runId: replayId,
         signal: interrupts.signal,
+        db: registry,
       });
       const manifest = await useRegistry(registry, (db) =>
         runReplay(

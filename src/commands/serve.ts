@@ -63,7 +63,7 @@ export function registerServeCommand(program: Command): void {
         apiToken: token === undefined || token === "" ? undefined : token,
         concurrency: parsed.data.concurrency,
         log,
-        services: (runId, signal) => createReplayServices(settings, { log, runId, signal }),
+        services: (runId, signal, db) => createReplayServices(settings, { log, runId, signal, db }),
         engine: {
           reapStale: () => reapStale(engine),
           removeRunResources: async (runId) => {

@@ -22,6 +22,7 @@ export function exitCodeFor(code: ReplayErrorCode): number {
     case "DATABASE_UNAVAILABLE":
     case "DOCKER_UNAVAILABLE":
     case "IMAGE_BUILD":
+    case "IMAGE_REGISTRY":
       return EXIT.infrastructure;
     case "REGISTRY_DATA":
       return EXIT.registryData;
