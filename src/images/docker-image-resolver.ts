@@ -137,7 +137,7 @@ export class DockerImageResolver implements ImageResolver {
     } catch (error) {
       if (signal?.aborted === true || !(error instanceof ReplayError && error.code === "IMAGE_REGISTRY"))
         throw error;
-      const warning = `${messageOf(error)}; the image stays on this runner only`;
+      const warning = `${messageOf(error).replace(/\.$/, "")}; the image stays on this runner only`;
       warnings.push(warning);
       this.log(`warning: ${warning}`);
       return null;

@@ -151,7 +151,7 @@ export class ImageRegistry {
       if (error instanceof ReplayError && error.code !== "IMAGE_REGISTRY") throw error;
       return {
         kind: "unavailable",
-        why: `the image registry ${this.address.text} could not serve ${spec.what}: ${messageOf(error)}`,
+        why: `the image registry ${this.address.text} could not serve ${spec.what}: ${messageOf(error).replace(/\.$/, "")}`,
       };
     }
   }
@@ -180,7 +180,7 @@ export class ImageRegistry {
       ) {
         throw new ReplayError(
           "IMAGE_REGISTRY",
-          `Pushing ${repository}:${spec.tag} failed: ${messageOf(error)}`,
+          `Pushing ${repository}:${spec.tag} failed: ${messageOf(error).replace(/\.$/, "")}`,
           {
             cause: error,
           },

@@ -29,6 +29,8 @@ export interface SharedEnv {
 
 export interface SharedChain {
   target: string;
+  /** The step in the base image. */
+  baseStepId: string;
   envs: SharedEnv[];
 }
 
@@ -37,41 +39,45 @@ export async function recordSharedChain(
   wheelhouse: string,
   nonce: string,
   envCount: number,
+  /** Prefixes every row id: several chains in one registry. */
+  ids = "",
 ): Promise<SharedChain> {
   const blobs = new BlobStore(registry.blobRoot);
   const envs: SharedEnv[] = [];
+  let target = `${ids}upper`;
   await registry.with(async (db) => {
     const f = new RegistryFixture(db, blobs);
-    await f.artifact("raw", RAW);
-    await f.step({ id: "s-raw", target: "raw", stepType: "ingest", inputHash: null });
+    await f.artifact(`${ids}raw`, RAW);
+    await f.step({ id: `${ids}s-raw`, target: `${ids}raw`, stepType: "ingest", inputHash: null });
     const none = await f.environment(BASE_IMAGE, "none", "");
     let payload = RAW.toUpperCase();
     await f.scriptStep({
-      id: "s-upper",
-      source: "raw",
-      target: "upper",
+      id: `${ids}s-upper`,
+      source: `${ids}raw`,
+      target: `${ids}upper`,
       payload,
       script: UPPER,
       envHash: none,
     });
-    let source = "upper";
+    let source = `${ids}upper`;
     for (let i = 1; i <= envCount; i++) {
       const module = `shared_${nonce}_${i}`;
       const value = `env ${i} of ${nonce}\n`;
       const wheel = await buildTestWheel(wheelhouse, module, "1.0", `VALUE = ${JSON.stringify(value)}\n`);
       const envHash = await f.environment(BASE_IMAGE, "pip", wheel.lockLine);
       payload = value + payload;
-      const stepId = `s-env-${i}`;
+      const stepId = `${ids}s-env-${i}`;
       await f.scriptStep({
         id: stepId,
         source,
-        target: `out-${i}`,
+        target: `${ids}out-${i}`,
         payload,
         stepType: "analysis",
         envHash,
         script: `import ${module}\nopen("/out/output", "w").write(${module}.VALUE + open("/in/source").read())\n`,
       });
-      source = `out-${i}`;
+      source = `${ids}out-${i}`;
+      target = source;
       envs.push({
         envHash,
         lock: wheel.lockLine,
@@ -82,7 +88,7 @@ export async function recordSharedChain(
       });
     }
   });
-  return { target: envs.at(-1)?.stepId === undefined ? "upper" : `out-${envCount}`, envs };
+  return { target, baseStepId: `${ids}s-upper`, envs };
 }
 
 export function rowOf(manifest: Manifest, stepId: string): ManifestStep {

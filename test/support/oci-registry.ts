@@ -65,7 +65,11 @@ async function answers(url: string): Promise<boolean> {
 async function exited(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return true;
   return Promise.race([
-    new Promise<boolean>((resolve) => child.once("exit", () => resolve(true))),
+    new Promise<boolean>((resolve) =>
+      child.once("exit", () => {
+        resolve(true);
+      }),
+    ),
     sleep(ms).then(() => false),
   ]);
 }
@@ -97,8 +101,8 @@ export async function startOciRegistry(): Promise<TestOciRegistry> {
   const start = async () => {
     const started = spawn(binary, ["serve", config], { stdio: ["ignore", "pipe", "pipe"] });
     child = started;
-    started.stdout?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-    started.stderr?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+    started.stdout.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+    started.stderr.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
     for (let i = 0; i < 100; i++) {
       if (await answers(`http://${host}/v2/`)) return;
       if (started.exitCode !== null) break;

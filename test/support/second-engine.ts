@@ -51,7 +51,11 @@ export async function startSecondEngine(): Promise<SecondEngine> {
   const docker = async (args: string[]) => (await run("docker", args, { env, maxBuffer: 64 << 20 })).stdout;
   const dispose = async () => {
     if (child.exitCode === null && child.signalCode === null) {
-      const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      const gone = new Promise<void>((resolve) =>
+        child.once("exit", () => {
+          resolve();
+        }),
+      );
       child.kill("SIGTERM");
       await Promise.race([gone, sleep(30_000).then(() => child.kill("SIGKILL"))]);
     }
@@ -81,7 +85,10 @@ export async function startSecondEngine(): Promise<SecondEngine> {
         const save = spawn("docker", ["save", ref], { stdio: ["ignore", "pipe", "inherit"] });
         const load = spawn("docker", ["load", "-q"], { env, stdio: ["pipe", "ignore", "inherit"] });
         save.stdout.pipe(load.stdin);
-        load.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`docker load exited ${code}`))));
+        load.on("exit", (code) => {
+          if (code === 0) resolve();
+          else reject(new Error(`docker load exited ${String(code)}`));
+        });
         save.on("error", reject);
         load.on("error", reject);
       });

@@ -70,9 +70,12 @@ function progressTable(view: ReplayView): SafeHtml {
 function imageCell(step: ManifestStepView): SafeHtml {
   if (step.image === null) return html`<span class="muted">—</span>`;
   const { ref, id, digest, source } = step.image;
-  return html`<code title="${id}">${ref}</code>${source === null ? "" : html` <span class="muted image-source">${source}</span>`}${
-    digest === null ? "" : html`<div class="image-digest"><code title="${digest}">${digest.slice(0, 19)}…</code></div>`
-  }`;
+  return html`<code title="${id}">${ref}</code
+    >${source === null ? "" : html` <span class="muted image-source">${source}</span>`}${
+      digest === null
+        ? ""
+        : html`<div class="image-digest"><code title="${digest}">${digest.slice(0, 19)}…</code></div>`
+    }`;
 }
 
 function manifestTable(view: ReplayView, diffs: ReadonlyMap<string, DiffText>): SafeHtml {
