@@ -23,6 +23,7 @@ import {
   baseImageSpec,
   envImageSpec,
   envImageTag,
+  printable,
   type SharedImageSpec,
 } from "../images/index.js";
 import { connectDockerEngine, type DockerEngine, type ImageInfo } from "../runner/index.js";
@@ -233,8 +234,8 @@ async function pull(settings: Settings, raw: string): Promise<void> {
     const { spec, localRef } = await targetOf(db, raw);
     const shared = registryFor(settings, engine, db);
     const outcome = await shared.pull(spec);
-    if (outcome.kind === "absent") throw new ReplayError("NOT_FOUND", `${outcome.why}.`);
-    if (outcome.kind !== "pulled") throw new ReplayError("IMAGE_REGISTRY", `${outcome.why}.`);
+    if (outcome.kind === "absent") throw new ReplayError("NOT_FOUND", `${printable(outcome.why)}.`);
+    if (outcome.kind !== "pulled") throw new ReplayError("IMAGE_REGISTRY", `${printable(outcome.why)}.`);
     process.stdout.write(`pulled ${outcome.reference}\n${localRef} is ${outcome.imageId}\n`);
   });
 }

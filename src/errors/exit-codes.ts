@@ -44,7 +44,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   1    rerun finished, but a step mismatched, failed or was unreplayable;
        run: the step being recorded failed (nothing was recorded)
   2    bad usage, or an unknown artifact/step/replay id
-  3    infrastructure unavailable: Docker, the database, or an image build
+  3    infrastructure unavailable: Docker, the database, an image build,
+       or (images push/pull) the image registry
   4    the registry's rows do not form a replayable chain (cycle, dangling id, ...)
   5    --strict: a frozen input is missing or corrupted
   6    the output folder cannot be written

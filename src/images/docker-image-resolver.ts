@@ -21,6 +21,7 @@ import { ENV_LABEL, envImageTag } from "./env-image-labels.js";
 import { envImageProblem } from "./env-image-trust.js";
 import { envDockerfile, type WheelSource } from "./env-dockerfile.js";
 import type { ImageRegistry, SharedImageSpec } from "./image-registry.js";
+import { printable } from "./printable-text.js";
 import type { PullPolicy } from "./pull-policy.js";
 import { BASE_REPOSITORY, ENV_REPOSITORY, baseImageSpec, envImageSpec } from "./shared-image-specs.js";
 import { SingleFlight } from "./single-flight.js";
@@ -114,7 +115,7 @@ export class DockerImageResolver implements ImageResolver {
       this.log(`${outcome.why}: ${instead}`);
       return null;
     }
-    const warning = `${outcome.why}; ${instead}`;
+    const warning = printable(`${outcome.why}; ${instead}`);
     warnings.push(warning);
     this.log(`warning: ${warning}`);
     return null;
@@ -137,7 +138,9 @@ export class DockerImageResolver implements ImageResolver {
     } catch (error) {
       if (signal?.aborted === true || !(error instanceof ReplayError && error.code === "IMAGE_REGISTRY"))
         throw error;
-      const warning = `${messageOf(error).replace(/\.$/, "")}; the image stays on this runner only`;
+      const warning = printable(
+        `${messageOf(error).replace(/\.$/, "")}; the image stays on this runner only`,
+      );
       warnings.push(warning);
       this.log(`warning: ${warning}`);
       return null;

@@ -14,6 +14,7 @@ import {
 import type { ImageCache } from "./image-cache.js";
 import { repositoryOf, repositoryPath, type RegistryAddress } from "./registry-address.js";
 import { registryCredentials } from "./registry-credentials.js";
+import { printable } from "./printable-text.js";
 import { RegistryHttp } from "./registry-http.js";
 
 /** One of replay-runner's images, as it is named locally and in the registry. */
@@ -151,7 +152,7 @@ export class ImageRegistry {
       if (error instanceof ReplayError && error.code !== "IMAGE_REGISTRY") throw error;
       return {
         kind: "unavailable",
-        why: `the image registry ${this.address.text} could not serve ${spec.what}: ${messageOf(error).replace(/\.$/, "")}`,
+        why: `the image registry ${this.address.text} could not serve ${spec.what}: ${printable(messageOf(error)).replace(/\.$/, "")}`,
       };
     }
   }
@@ -180,7 +181,7 @@ export class ImageRegistry {
       ) {
         throw new ReplayError(
           "IMAGE_REGISTRY",
-          `Pushing ${repository}:${spec.tag} failed: ${messageOf(error).replace(/\.$/, "")}`,
+          `Pushing ${repository}:${spec.tag} failed: ${printable(messageOf(error)).replace(/\.$/, "")}`,
           {
             cause: error,
           },

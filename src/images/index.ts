@@ -30,3 +30,4 @@ export { envBuildContext } from "./build-context.js";
 export { pinnedSha256s, wheelsForLock } from "./wheelhouse.js";
 export type { WheelFile } from "./wheelhouse.js";
 export { SingleFlight } from "./single-flight.js";
+export { printable } from "./printable-text.js";

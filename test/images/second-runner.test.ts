@@ -12,6 +12,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BASE_IMAGE } from "../../src/images/index.js";
 import type { Manifest } from "../../src/replay/index.js";
+import { startServe } from "../server/serve-process.js";
 import { startOciRegistry, type TestOciRegistry } from "../support/oci-registry.js";
 import { ownStderr, runCli } from "../support/run-cli.js";
 import { startSecondEngine, type SecondEngine } from "../support/second-engine.js";
@@ -147,6 +148,17 @@ describe("environment images shared by two runners through an OCI registry", () 
     expect(await engineB.docker(["image", "inspect", "--format", "{{.Id}}", probe.localTag])).toBe(
       `${aRow.image?.id}\n`,
     );
+    // The replay page says where each step's image came from, and its digest.
+    const serve = await startServe(registry, { DOCKER_CONFIG: dockerConfig });
+    try {
+      const page = await (await fetch(`${serve.url}/replays/${b.manifest?.replay_id ?? ""}`)).text();
+      const digest = aRow.image?.digest ?? "";
+      expect(page).toContain(
+        `<code title="${aRow.image?.id ?? ""}">${probe.localTag}</code> <span class="muted image-source">pulled</span><div class="image-digest"><code title="${digest}">${digest.slice(0, 19)}…</code></div>`,
+      );
+    } finally {
+      await serve.stop();
+    }
   });
 
   it("--pull never builds on runner B although the registry has the environment", async () => {
