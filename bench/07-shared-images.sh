@@ -12,6 +12,10 @@ work="$out_root/07"
 rm -rf "$work" && mkdir -p "$work"
 # A unix socket path must stay short: the second engine lives under /tmp.
 engine_dir=$(mktemp -d /tmp/rr-bench-eng-XXXXXX)
+# Its own bridge device, not --bridge=none: that makes dockerd delete the host's docker0 (the
+# main engine's bridge network) at start-up.
+bridge="rrb$(openssl rand -hex 5)"
+ip link add "$bridge" type bridge
 registry_pid=""
 dockerd_pid=""
 cleanup() {
@@ -20,6 +24,7 @@ cleanup() {
     kill "$dockerd_pid" 2>/dev/null || true
     for _ in $(seq 1 60); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.5; done
   fi
+  ip link del "$bridge" 2>/dev/null || true
   rm -rf "$engine_dir"
   # This engine's names for the registry's images (the images themselves stay).
   docker images --format '{{.Repository}}:{{.Tag}}' --filter "reference=127.0.0.1:$port/*/*" 2>/dev/null |
@@ -44,7 +49,7 @@ log "docker-registry on 127.0.0.1:$port; a second dockerd in $engine_dir"
 docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
 registry_pid=$!
 dockerd --data-root "$engine_dir/data" --exec-root "$engine_dir/exec" -H "unix://$engine_dir/d.sock" \
-  --pidfile "$engine_dir/d.pid" --bridge=none --iptables=false --ip-masq=false >"$work/dockerd.log" 2>&1 &
+  --pidfile "$engine_dir/d.pid" --bridge="$bridge" --iptables=false --ip-masq=false >"$work/dockerd.log" 2>&1 &
 dockerd_pid=$!
 fresh="unix://$engine_dir/d.sock"
 for _ in $(seq 1 120); do DOCKER_HOST=$fresh docker info >/dev/null 2>&1 && break; sleep 0.25; done

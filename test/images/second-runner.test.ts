@@ -5,6 +5,7 @@
  * replays the same chain from the same PostgreSQL registry by pulling, builds nothing, and runs
  * in the images with the same digests.
  */
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
@@ -71,6 +72,17 @@ async function rerun(out: string, args: string[], extra: Record<string, string>)
   return { ...result, manifest };
 }
 
+/** The host's bridge (the main engine's network), if it has one: the second engine must leave it alone. */
+function hasDocker0(): boolean {
+  try {
+    execFileSync("ip", ["link", "show", "docker0"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const docker0Before = hasDocker0();
+
 beforeAll(async () => {
   [oci, engineB, registry] = await Promise.all([
     startOciRegistry(),
@@ -100,6 +112,7 @@ describe("environment images shared by two runners through an OCI registry", () 
     const [probe] = chain.envs;
     if (probe === undefined) throw new Error("no environment");
     expect(await engineB.docker(["images", "-q"])).toBe("");
+    expect(hasDocker0()).toBe(docker0Before);
 
     const a = await rerun(path.join(registry.dir, "out-a"), [], { REPLAY_WHEELHOUSE: wheelhouse });
     expect(a.code, ownStderr(a.stderr)).toBe(0);

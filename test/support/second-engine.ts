@@ -1,9 +1,15 @@
 /**
  * A second Docker engine on this machine, standing for another CI runner: its own data root,
- * exec root (so its own containerd), socket and pidfile, no bridge and no iptables rules (it
- * must not touch the host's networking). It starts with no images at all.
+ * exec root (so its own containerd), socket and pidfile, and no iptables rules. It starts with
+ * no images at all.
+ *
+ * Not `--bridge=none`: with it, dockerd deletes the host's `docker0` at start-up (libnetwork's
+ * removeDefaultBridgeInterface), which takes the bridge network from the main engine under
+ * every other process on this machine. The second engine gets a bridge device of its own,
+ * created here and deleted after it (its steps and builds never use a network anyway).
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, open, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -25,6 +31,10 @@ export interface SecondEngine {
 
 export async function startSecondEngine(): Promise<SecondEngine> {
   const dockerd = requireBinary("dockerd", "sudo bash scripts/setup-host.sh docker");
+  const ip = requireBinary("ip", "sudo apt-get install iproute2");
+  // A device name has at most 15 characters.
+  const bridge = `rrb${randomBytes(5).toString("hex")}`;
+  await run(ip, ["link", "add", bridge, "type", "bridge"]);
   // Short: a unix socket path must stay under 108 bytes.
   const dir = await mkdtemp(path.join(os.tmpdir(), "rr-eng-"));
   const socket = path.join(dir, "docker.sock");
@@ -41,7 +51,7 @@ export async function startSecondEngine(): Promise<SecondEngine> {
       dockerHost,
       "--pidfile",
       path.join(dir, "docker.pid"),
-      "--bridge=none",
+      `--bridge=${bridge}`,
       "--iptables=false",
       "--ip-masq=false",
     ],
@@ -60,6 +70,7 @@ export async function startSecondEngine(): Promise<SecondEngine> {
       await Promise.race([gone, sleep(30_000).then(() => child.kill("SIGKILL"))]);
     }
     await log.close();
+    await run(ip, ["link", "del", bridge]).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   };
   try {

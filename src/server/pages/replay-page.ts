@@ -70,12 +70,13 @@ function progressTable(view: ReplayView): SafeHtml {
 function imageCell(step: ManifestStepView): SafeHtml {
   if (step.image === null) return html`<span class="muted">—</span>`;
   const { ref, id, digest, source } = step.image;
-  return html`<code title="${id}">${ref}</code
-    >${source === null ? "" : html` <span class="muted image-source">${source}</span>`}${
-      digest === null
-        ? ""
-        : html`<div class="image-digest"><code title="${digest}">${digest.slice(0, 19)}…</code></div>`
-    }`;
+  // Where the image came from (local, pulled, built) and the shared registry's digest.
+  const tag = html`<code title="${id}">${ref}</code>`;
+  const from = source === null ? "" : html` <span class="muted image-source">${source}</span>`;
+  const short = digest?.slice(0, 19);
+  const pinned =
+    digest === null ? "" : html`<div class="image-digest"><code title="${digest}">${short}…</code></div>`;
+  return html`${tag}${from}${pinned}`;
 }
 
 function manifestTable(view: ReplayView, diffs: ReadonlyMap<string, DiffText>): SafeHtml {
