@@ -365,3 +365,69 @@ describe("the pull policy and a registry that goes away, through rerun", () => {
     expect(stderr).toContain(`warning: ${row.warnings[0]}`);
   });
 });
+
+describe("a registry that wants credentials", () => {
+  let secured: TestOciRegistry;
+  let config: string;
+
+  beforeAll(async () => {
+    secured = await startOciRegistry({ user: { name: "ci", password: "s3cret" } });
+    config = await mkdtemp(path.join(os.tmpdir(), "rr-docker-config-"));
+  });
+  afterAll(async () => {
+    const named = docker([
+      "images",
+      "--format",
+      "{{.Repository}}:{{.Tag}}",
+      "--filter",
+      `reference=${secured.host}/*/*`,
+    ]);
+    removeRefs(named.split("\n").filter((l) => l !== "" && !l.endsWith(":<none>")));
+    await secured.dispose();
+    await rm(config, { recursive: true, force: true });
+  });
+
+  it("pushes and pulls with the credentials of Docker's config.json; without them it builds and says why", async () => {
+    const prefix = `auth-${nonce}`;
+    const env = await wheelEnv("envauth");
+    const address = parseRegistryAddress(secured.address(prefix));
+    await writeFile(
+      path.join(config, "config.json"),
+      JSON.stringify({ auths: { [secured.host]: { auth: Buffer.from("ci:s3cret").toString("base64") } } }),
+    );
+    const cache = new MemoryImageCache();
+    const anonymous = new ImageRegistry({ engine, address, cache, credentials: () => Promise.resolve({}) });
+    const loggedIn = new ImageRegistry({
+      engine,
+      address,
+      cache,
+      credentials: () => registryCredentials(secured.host, { env: { DOCKER_CONFIG: config } }),
+    });
+
+    const refused = await new DockerImageResolver({ engine, wheelhouse, registry: anonymous }).resolve(env);
+    expect(refused).toMatchObject({ source: "built", digest: null });
+    const login = `The image registry ${secured.host} wants credentials that Docker's config.json does not give`;
+    expect(refused.warnings).toEqual([
+      `the image registry ${address.text} could not serve environment ${env.envHash}: ${login}; building it here`,
+      `Pushing ${secured.host}/${prefix}/replay-env:${envRemoteTag(env.envHash)} failed: ${login}; the image stays on this runner only`,
+    ]);
+
+    removeRefs([envImageTag(env.envHash)]);
+    const pushed = await new DockerImageResolver({ engine, wheelhouse, registry: loggedIn }).resolve(env);
+    expect(pushed.source).toBe("built");
+    expect(pushed.warnings).toEqual([]);
+    expect(pushed.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+
+    removeRefs([
+      envImageTag(env.envHash),
+      `${secured.host}/${prefix}/replay-env:${envRemoteTag(env.envHash)}`,
+    ]);
+    const pulled = await new DockerImageResolver({ engine, registry: loggedIn }).resolve(env);
+    expect(pulled).toMatchObject({
+      source: "pulled",
+      digest: pushed.digest,
+      imageId: pushed.imageId,
+      warnings: [],
+    });
+  });
+});

@@ -3,7 +3,7 @@
  * with a config and a storage folder of its own (never the packaged config, which listens on
  * every interface). Stop and start it again to stand for a registry that goes away.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -56,7 +56,8 @@ async function answers(url: string): Promise<boolean> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
     await response.body?.cancel();
-    return response.status === 200;
+    // 401: it answers, and wants credentials.
+    return response.status === 200 || response.status === 401;
   } catch {
     return false;
   }
@@ -74,9 +75,31 @@ async function exited(child: ChildProcess, ms: number): Promise<boolean> {
   ]);
 }
 
-export async function startOciRegistry(): Promise<TestOciRegistry> {
+export interface OciRegistryOptions {
+  /** Basic authentication (htpasswd, bcrypt made by the host's python3) with this one user. */
+  user?: { name: string; password: string } | undefined;
+}
+
+export async function startOciRegistry(options: OciRegistryOptions = {}): Promise<TestOciRegistry> {
   const binary = requireBinary("docker-registry", INSTALL_REGISTRY);
   const dir = await mkdtemp(path.join(os.tmpdir(), "rr-oci-"));
+  const auth: string[] = [];
+  if (options.user !== undefined) {
+    const htpasswd = path.join(dir, "htpasswd");
+    const hash = execFileSync(
+      "python3",
+      [
+        "-W",
+        "ignore",
+        "-c",
+        "import crypt, sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))",
+        options.user.password,
+      ],
+      { encoding: "utf8" },
+    ).trim();
+    await writeFile(htpasswd, `${options.user.name}:${hash}\n`);
+    auth.push("auth:", "  htpasswd:", "    realm: replay-runner-tests", `    path: ${htpasswd}`);
+  }
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
   const config = path.join(dir, "config.yml");
@@ -93,6 +116,7 @@ export async function startOciRegistry(): Promise<TestOciRegistry> {
       "    enabled: true",
       "http:",
       `  addr: ${host}`,
+      ...auth,
       "",
     ].join("\n"),
   );
