@@ -26,9 +26,10 @@ cleanup() {
   fi
   ip link del "$bridge" 2>/dev/null || true
   rm -rf "$engine_dir"
-  # This engine's names for the registry's images (the images themselves stay).
+  # The environment recorded here (new each run), and this engine's names for the registry's images (the images themselves stay).
   docker images --format '{{.Repository}}:{{.Tag}}' --filter "reference=127.0.0.1:$port/*/*" 2>/dev/null |
     grep -v ':<none>$' | xargs -r docker rmi >/dev/null 2>&1 || true
+  [ -n "${env_tag:-}" ] && docker rmi "$env_tag" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
@@ -73,6 +74,7 @@ clean=$(cli run transform --input "$raw" --code "$repo/examples/temperature/clea
 stats=$(REPLAY_WHEELHOUSE=$wheelhouse cli run analysis --input "readings.csv=$clean" --input "stations.csv=$stations" \
   --code "$repo/examples/temperature/analysis.py" --env "$work/requirements.bench.lock" 2>"$work/record.stderr")
 grep -E '^(pushed|built)' "$work/record.stderr" >&2 || true
+env_tag=$(grep -oE '^built replay-env:[0-9a-f]{32}' "$work/record.stderr" | cut -d' ' -f2 || true)
 
 log "the fresh runner gets the base image only (docker save | docker load)"
 docker save "$image" | DOCKER_HOST=$fresh docker load -q >/dev/null

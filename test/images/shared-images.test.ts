@@ -65,6 +65,15 @@ function variantOf(from: string, tag: string): string {
   return imageIdOf(tag) ?? "";
 }
 
+/** Every name and digest reference this engine has for images of a test registry. */
+function removeNamesUnder(host: string): void {
+  const filter = ["--filter", `reference=${host}/*/*`];
+  const named = docker(["images", "--format", "{{.Repository}}:{{.Tag}}", ...filter]);
+  removeRefs(named.split("\n").filter((l) => l !== "" && !l.endsWith(":<none>")));
+  const digests = docker(["images", "--digests", "--format", "{{.Repository}}@{{.Digest}}", ...filter]);
+  removeRefs(digests.split("\n").filter((l) => l !== "" && !l.endsWith("@<none>")));
+}
+
 function registryFor(prefix: string, cache = new MemoryImageCache()): ImageRegistry {
   return new ImageRegistry({
     engine,
@@ -90,23 +99,7 @@ beforeAll(async () => {
 afterAll(async () => {
   removeRefs(refs);
   // Names of this engine's images in the test registry (the base image keeps replay-base:bookworm).
-  const named = docker([
-    "images",
-    "--format",
-    "{{.Repository}}:{{.Tag}}",
-    "--filter",
-    `reference=${oci.host}/*/*`,
-  ]);
-  removeRefs(named.split("\n").filter((l) => l !== "" && !l.endsWith(":<none>")));
-  const digests = docker([
-    "images",
-    "--digests",
-    "--format",
-    "{{.Repository}}@{{.Digest}}",
-    "--filter",
-    `reference=${oci.host}/*/*`,
-  ]);
-  removeRefs(digests.split("\n").filter((l) => l !== "" && !l.endsWith("@<none>")));
+  removeNamesUnder(oci.host);
   await oci.dispose();
   await rm(wheelhouse, { recursive: true, force: true });
   await rm(dockerConfig, { recursive: true, force: true });
@@ -375,14 +368,7 @@ describe("a registry that wants credentials", () => {
     config = await mkdtemp(path.join(os.tmpdir(), "rr-docker-config-"));
   });
   afterAll(async () => {
-    const named = docker([
-      "images",
-      "--format",
-      "{{.Repository}}:{{.Tag}}",
-      "--filter",
-      `reference=${secured.host}/*/*`,
-    ]);
-    removeRefs(named.split("\n").filter((l) => l !== "" && !l.endsWith(":<none>")));
+    removeNamesUnder(secured.host);
     await secured.dispose();
     await rm(config, { recursive: true, force: true });
   });
