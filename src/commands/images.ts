@@ -32,12 +32,8 @@ import { settingsOf, withRegistry } from "./command-context.js";
 const HELP_AFTER = `
 The image registry is REPLAY_IMAGE_REGISTRY (or --image-registry), host:port[/prefix];
 credentials come from Docker's config.json ($DOCKER_CONFIG, else ~/.docker), never from flags.
-
-  ls               local environment images, pinned digests, and the registry's tags
-  push ENV_HASH    push this engine's image of an environment (or ${BASE_IMAGE}); pins its digest
-  pull ENV_HASH    pull an environment's image (or ${BASE_IMAGE}), checked against its labels
-  prune            remove local environment images the registry holds (they can be pulled
-                   again) and untagged ones
+push and pull pin the registry's digest in the registry database; pull checks the image's
+labels against the environments row first. prune never touches the registry.
 
 ${EXIT_CODES_HELP}`;
 
