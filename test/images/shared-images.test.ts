@@ -31,6 +31,8 @@ import { createTestRegistry, type TestRegistry } from "../support/test-registry.
 import { buildTestWheel } from "../support/test-wheel.js";
 import { imageIdOf, recordSharedChain, removeRefs, rowOf } from "./shared-chain.js";
 
+/** Builds, pushes of the base image (~190 MB) and pulls, on a machine shared with other suites. */
+const SLOW_MS = 300_000;
 const nonce = randomBytes(5).toString("hex");
 let oci: TestOciRegistry;
 let wheelhouse: string;
@@ -105,7 +107,7 @@ afterAll(async () => {
   await rm(dockerConfig, { recursive: true, force: true });
 });
 
-describe("pulling environment images from a shared registry", () => {
+describe("pulling environment images from a shared registry", { timeout: SLOW_MS }, () => {
   it("refuses an image under the right tag whose labels are another environment's, names both, and builds instead", async () => {
     const prefix = `mismatch-${nonce}`;
     const [x, y] = [await wheelEnv("envx"), await wheelEnv("envy")];
@@ -237,7 +239,7 @@ describe("pulling environment images from a shared registry", () => {
   });
 });
 
-describe("the pull policy and a registry that goes away, through rerun", () => {
+describe("the pull policy and a registry that goes away, through rerun", { timeout: SLOW_MS }, () => {
   let registry: TestRegistry;
   const cli = (args: string[], extra: Record<string, string> = {}) =>
     runCli(args, { env: { ...registry.env, DOCKER_CONFIG: dockerConfig, ...extra }, cwd: registry.dir });
@@ -359,7 +361,7 @@ describe("the pull policy and a registry that goes away, through rerun", () => {
   });
 });
 
-describe("a registry that wants credentials", () => {
+describe("a registry that wants credentials", { timeout: SLOW_MS }, () => {
   let secured: TestOciRegistry;
   let config: string;
 
