@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts what replay-runner needs on a Debian 12 machine, idempotently.
 #
-#   scripts/setup-host.sh [docker] [postgres] [base-image] [chromium] [evidence] [all]
+#   scripts/setup-host.sh [docker] [postgres] [base-image] [chromium] [evidence] [oci-registry] [all]
 #
 # What each part does (nothing happens when it is already in place):
 #   docker      apt-get install docker.io; start dockerd (log: /var/log/dockerd.log)
@@ -10,6 +10,8 @@
 #   chromium    apt-get install chromium (browser tests)
 #   evidence    apt-get install openssl jq python3-cryptography (checking attestations without
 #               replay-runner, as the README shows and test/evidence does)
+#   oci-registry  apt-get install docker-registry (tests of shared environment images); the
+#               package's own service is not started: tests run their own on 127.0.0.1
 # With no argument: docker, postgres and base-image.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -80,6 +82,21 @@ setup_base_image() {
 setup_chromium() { apt_install chromium; }
 setup_evidence() { apt_install openssl jq python3-cryptography; }
 
+# The package's service listens on all interfaces (with htpasswd auth): keep it from starting.
+# Tests start their own `docker-registry serve` on 127.0.0.1 (test/support/oci-registry.ts).
+setup_oci_registry() {
+  dpkg -s docker-registry >/dev/null 2>&1 && return 0
+  need_root
+  local guard=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    guard=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' >"$guard" && chmod 755 "$guard"
+  fi
+  apt_install docker-registry || { [ -n "$guard" ] && rm -f "$guard"; exit 3; }
+  [ -n "$guard" ] && rm -f "$guard"
+  log "docker-registry installed; its service is left stopped"
+}
+
 parts=("$@")
 [ ${#parts[@]} -eq 0 ] && parts=(docker postgres base-image)
 for part in "${parts[@]}"; do
@@ -89,7 +106,8 @@ for part in "${parts[@]}"; do
     base-image) setup_base_image ;;
     chromium) setup_chromium ;;
     evidence) setup_evidence ;;
-    all) setup_docker; setup_postgres; setup_base_image; setup_chromium; setup_evidence ;;
-    *) log "unknown part '$part' (docker, postgres, base-image, chromium, evidence, all)"; exit 2 ;;
+    oci-registry) setup_oci_registry ;;
+    all) setup_docker; setup_postgres; setup_base_image; setup_chromium; setup_evidence; setup_oci_registry ;;
+    *) log "unknown part '$part' (docker, postgres, base-image, chromium, evidence, oci-registry, all)"; exit 2 ;;
   esac
 done

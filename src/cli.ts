@@ -35,13 +35,25 @@ export function buildProgram(): Command {
     )
     .addOption(new Option("--blobs <dir>", "blob store root (default: $REPLAY_BLOBS, else <home>/blobs)"))
     .addOption(new Option("--home <dir>", "replay-runner's folder (default: $REPLAY_HOME, else ./.replay)"))
+    .addOption(
+      new Option(
+        "--image-registry <host:port/prefix>",
+        "OCI registry that environment images are pulled from and pushed to (default: $REPLAY_IMAGE_REGISTRY)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--pull <policy>",
+        "when to pull images from the image registry (default: $REPLAY_PULL, else missing)",
+      ).choices(["missing", "never", "always"]),
+    )
     .option("--debug", "print stack traces and causes of errors")
     .showHelpAfterError("(run with --help for usage)")
     // Commander quotes argv in its errors ("unknown command '...'"): shown visibly, like ours.
     .configureOutput({ writeErr: (text) => process.stderr.write(visibleLines(text)) })
     .addHelpText(
       "after",
-      `\nEnvironment: DATABASE_URL, REPLAY_BLOBS, REPLAY_HOME, DOCKER_HOST, REPLAY_WHEELHOUSE, REPLAY_PIP_INDEX_URL, NO_COLOR\n\n${EXIT_CODES_HELP}`,
+      `\nEnvironment: DATABASE_URL, REPLAY_BLOBS, REPLAY_HOME, DOCKER_HOST, DOCKER_CONFIG, REPLAY_WHEELHOUSE, REPLAY_PIP_INDEX_URL, REPLAY_IMAGE_REGISTRY, REPLAY_IMAGE_REGISTRY_INSECURE, REPLAY_PULL, NO_COLOR\n\n${EXIT_CODES_HELP}`,
     )
     .exitOverride();
   for (const register of COMMANDS) register(program);

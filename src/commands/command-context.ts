@@ -7,12 +7,20 @@ export interface GlobalOptions {
   db?: string;
   blobs?: string;
   home?: string;
+  imageRegistry?: string;
+  pull?: string;
   debug?: boolean;
 }
 
 export function settingsOf(command: Command): Settings {
   const opts = command.optsWithGlobals<GlobalOptions>();
-  return resolveSettings({ db: opts.db, blobs: opts.blobs, home: opts.home });
+  return resolveSettings({
+    db: opts.db,
+    blobs: opts.blobs,
+    home: opts.home,
+    imageRegistry: opts.imageRegistry,
+    pull: opts.pull,
+  });
 }
 
 export interface RegistryAccess {

@@ -4,6 +4,7 @@ import { registerCiteCommand } from "./cite.js";
 import { registerExportCrateCommand } from "./export-crate.js";
 import { registerForkCommand } from "./fork.js";
 import { registerGcCommand } from "./gc.js";
+import { registerImagesCommand } from "./images.js";
 import { registerInitCommand } from "./init.js";
 import { registerKeygenCommand } from "./keygen.js";
 import { registerLineageCommand } from "./lineage.js";
@@ -39,3 +40,6 @@ COMMANDS.push(registerServeCommand);
 
 // Evidence for auditors (issue 14): signing keys, attestations, RO-Crates.
 COMMANDS.push(registerKeygenCommand, registerVerifyAttestationCommand, registerExportCrateCommand);
+
+// Environment images shared through an OCI registry (issue 16).
+COMMANDS.push(registerImagesCommand);

@@ -5,7 +5,8 @@
 import path from "node:path";
 import type { Settings } from "../config/index.js";
 import { messageOf } from "../errors/index.js";
-import { DockerImageResolver } from "../images/index.js";
+import type { SqlQueryable } from "../db/index.js";
+import { DockerImageResolver, ImageRegistry, MemoryImageCache, SqlImageCache } from "../images/index.js";
 import type { ImageResolver } from "../images/types.js";
 import {
   DockerStepExecutor,
@@ -34,6 +35,8 @@ export interface ServiceOptions {
   runId: string;
   /** When aborted, disposing also removes whatever this run still has on the engine. */
   signal?: AbortSignal | undefined;
+  /** The registry database (or its opening): where pulled and pushed images' digests are pinned. */
+  db?: SqlQueryable | Promise<SqlQueryable> | undefined;
 }
 
 /** Where steps' host mounts are staged (runner/staging-root.ts). */
@@ -47,6 +50,18 @@ export function createReplayServices(settings: Settings, options: ServiceOptions
   const executor = new DockerStepExecutor({ engine, maxOutputBytes: settings.maxOutputBytes, staging });
   let used = false;
   let reaping: Promise<void> = Promise.resolve();
+  const registry =
+    settings.imageRegistry === undefined
+      ? undefined
+      : new ImageRegistry({
+          engine,
+          address: settings.imageRegistry,
+          insecure: settings.imageRegistryInsecure,
+          cache:
+            options.db === undefined
+              ? new MemoryImageCache()
+              : Promise.resolve(options.db).then((db) => new SqlImageCache(db)),
+        });
   return Promise.resolve({
     executor,
     images: new DockerImageResolver({
@@ -54,6 +69,8 @@ export function createReplayServices(settings: Settings, options: ServiceOptions
       wheelhouse: settings.wheelhouse,
       pipIndexUrl: settings.pipIndexUrl,
       log: options.log,
+      registry,
+      pull: settings.pullPolicy,
     }),
     async preflight() {
       used = true;

@@ -92,6 +92,7 @@ export function registerRerunCommand(program: Command): void {
         log: (line) => process.stderr.write(`${visibleLines(line)}\n`),
         runId: replayId,
         signal: interrupts.signal,
+        db: registry,
       });
       const manifest = await useRegistry(registry, async (db) => {
         signing = await signingReady;

@@ -192,6 +192,7 @@ export function registerRunCommand(program: Command): void {
           log,
           runId,
           signal: interrupts.signal,
+          db,
         });
         await services.preflight();
         // Awaited here: `await using` must not release the engine before the step finishes.

@@ -108,7 +108,7 @@ export function registerServeCommand(program: Command): void {
         concurrency: parsed.data.concurrency,
         attest: signing?.attest,
         log,
-        services: (runId, signal) => createReplayServices(settings, { log, runId, signal }),
+        services: (runId, signal, db) => createReplayServices(settings, { log, runId, signal, db }),
         engine: {
           reapStale: () => reapStale(engine),
           removeRunResources: async (runId) => {

@@ -43,3 +43,45 @@ describe("the registry URL", () => {
     );
   });
 });
+
+describe("REPLAY_IMAGE_REGISTRY, REPLAY_PULL and REPLAY_IMAGE_REGISTRY_INSECURE", () => {
+  it("has no registry, pull policy missing and no plain HTTP beyond loopback by default", () => {
+    const settings = resolveSettings({}, {}, "/work");
+    expect([settings.imageRegistry, settings.pullPolicy, settings.imageRegistryInsecure]).toEqual([
+      undefined,
+      "missing",
+      false,
+    ]);
+  });
+
+  it("takes the flags over the environment", () => {
+    const env = { REPLAY_IMAGE_REGISTRY: "registry.example.org/ci", REPLAY_PULL: "never" };
+    expect(resolveSettings({}, env, "/work")).toMatchObject({
+      imageRegistry: {
+        text: "registry.example.org/ci",
+        host: "registry.example.org",
+        prefix: "ci",
+        loopback: false,
+      },
+      pullPolicy: "never",
+    });
+    expect(resolveSettings({ imageRegistry: "localhost:5000/", pull: "always" }, env, "/work")).toMatchObject(
+      { imageRegistry: { text: "localhost:5000", prefix: "", loopback: true }, pullPolicy: "always" },
+    );
+  });
+
+  it("refuses a registry with a scheme, a policy it does not know, and an insecure value that is no yes or no", () => {
+    expect(() => resolveSettings({}, { REPLAY_IMAGE_REGISTRY: "https://r.example.org" }, "/work")).toThrow(
+      /has a scheme/,
+    );
+    expect(() => resolveSettings({}, { REPLAY_PULL: "sometimes" }, "/work")).toThrow(
+      '--pull "sometimes" is not one of missing, never, always.',
+    );
+    expect(resolveSettings({}, { REPLAY_IMAGE_REGISTRY_INSECURE: "1" }, "/work").imageRegistryInsecure).toBe(
+      true,
+    );
+    expect(() => resolveSettings({}, { REPLAY_IMAGE_REGISTRY_INSECURE: "maybe" }, "/work")).toThrow(
+      'REPLAY_IMAGE_REGISTRY_INSECURE "maybe" is neither 1 nor 0.',
+    );
+  });
+});

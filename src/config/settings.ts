@@ -5,6 +5,8 @@
 import path from "node:path";
 import { z } from "zod";
 import { ReplayError } from "../errors/index.js";
+import { parsePullPolicy, type PullPolicy } from "../images/pull-policy.js";
+import { parseRegistryAddress, type RegistryAddress } from "../images/registry-address.js";
 import { redactDatabaseUrl } from "./redact-url.js";
 
 export interface Settings {
@@ -28,12 +30,20 @@ export interface Settings {
    * "auto" (the default) uses them when the engine is on this host (a unix socket); "off" never.
    */
   hostMounts: boolean;
+  /** REPLAY_IMAGE_REGISTRY (--image-registry): the OCI registry environment images are shared through. */
+  imageRegistry: RegistryAddress | undefined;
+  /** REPLAY_IMAGE_REGISTRY_INSECURE: plain HTTP to a registry that is not on loopback. */
+  imageRegistryInsecure: boolean;
+  /** --pull (REPLAY_PULL): missing (default), never, always. */
+  pullPolicy: PullPolicy;
 }
 
 export interface SettingsFlags {
   db?: string | undefined;
   blobs?: string | undefined;
   home?: string | undefined;
+  imageRegistry?: string | undefined;
+  pull?: string | undefined;
 }
 
 const databaseUrlSchema = z
@@ -61,6 +71,16 @@ function maxOutputBytesOf(raw: string | undefined): number | undefined {
     );
   }
   return value;
+}
+
+function insecureOf(raw: string | undefined): boolean {
+  if (raw === undefined) return false;
+  const value = raw.toLowerCase();
+  if (["1", "true", "yes"].includes(value)) return true;
+  if (["0", "false", "no"].includes(value)) return false;
+  throw new ReplayError("USAGE", `REPLAY_IMAGE_REGISTRY_INSECURE "${raw}" is neither 1 nor 0.`, {
+    hint: "Set it to 1 to allow plain HTTP to a registry that is not on loopback, or unset it.",
+  });
 }
 
 function hostMountsOf(raw: string | undefined, dockerHost: string | undefined): boolean {
@@ -109,5 +129,10 @@ export function resolveSettings(
     pipIndexUrl: nonEmpty(env.REPLAY_PIP_INDEX_URL),
     maxOutputBytes: maxOutputBytesOf(nonEmpty(env.REPLAY_MAX_OUTPUT_BYTES)),
     hostMounts: hostMountsOf(nonEmpty(env.REPLAY_HOST_MOUNTS), dockerHost),
+    imageRegistry: ((raw) => (raw === undefined ? undefined : parseRegistryAddress(raw)))(
+      nonEmpty(flags.imageRegistry) ?? nonEmpty(env.REPLAY_IMAGE_REGISTRY),
+    ),
+    imageRegistryInsecure: insecureOf(nonEmpty(env.REPLAY_IMAGE_REGISTRY_INSECURE)),
+    pullPolicy: parsePullPolicy(nonEmpty(flags.pull) ?? nonEmpty(env.REPLAY_PULL)),
   };
 }

@@ -70,6 +70,23 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE status = 'failed' AND manifest IS NOT NULL AND manifest->>'status' = 'not_reproduced';
     `,
   },
+  {
+    // Shared environment images (src/images/image-cache.ts): once an image was pushed to or
+    // pulled from a registry, it is pulled by this digest, never by its tag again.
+    version: 4,
+    name: "image cache",
+    sql: `
+      CREATE TABLE replay_runner.image_cache (
+        registry   text NOT NULL,            -- REPLAY_IMAGE_REGISTRY: host[:port][/prefix]
+        image_key  text NOT NULL,            -- env_hash of a pip environment, or a base image reference
+        digest     text NOT NULL,            -- the registry's manifest digest, sha256:...
+        image_id   text NOT NULL,            -- the engine's image id (config digest)
+        via        text NOT NULL,            -- pushed | pulled
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (registry, image_key)
+      );
+    `,
+  },
 ];
 
 /** Applies pending migrations in one transaction each; cheap (one query) when up to date. */

@@ -28,6 +28,7 @@ export function exitCodeFor(code: ReplayErrorCode): number {
     case "DATABASE_UNAVAILABLE":
     case "DOCKER_UNAVAILABLE":
     case "IMAGE_BUILD":
+    case "IMAGE_REGISTRY":
       return EXIT.infrastructure;
     case "REGISTRY_DATA":
       return EXIT.registryData;
@@ -62,7 +63,8 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCode, string>> = {
   [EXIT.notReproduced]:
     "rerun finished, but a step mismatched, failed or was unreplayable;\n       run: the step being recorded failed (nothing was recorded)",
   [EXIT.usage]: "bad usage, or an unknown artifact/step/replay id",
-  [EXIT.infrastructure]: "infrastructure unavailable: Docker, the database, or an image build",
+  [EXIT.infrastructure]:
+    "infrastructure unavailable: Docker, the database, an image build,\n       or (images push/pull) the image registry",
   [EXIT.registryData]: "the registry's rows do not form a replayable chain (cycle, dangling id, ...)",
   [EXIT.integrity]: "a frozen input or payload is missing or corrupted (rerun: --strict)",
   [EXIT.output]: "the output folder (or the blob store) cannot be written",

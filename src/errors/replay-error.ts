@@ -11,6 +11,7 @@ export type ReplayErrorCode =
   | "DATABASE_UNAVAILABLE"
   | "DOCKER_UNAVAILABLE"
   | "IMAGE_BUILD" // an environment image could not be built
+  | "IMAGE_REGISTRY" // the OCI registry of shared images is unreachable, refuses, or serves an untrusted image
   | "OUTPUT" // the output folder cannot be written
   | "STEP_FAILED" // `replay-runner run`: the step being recorded failed (non-zero exit, timeout, ...)
   | "INTERRUPTED"
@@ -39,6 +40,7 @@ const CODES: Record<ReplayErrorCode, true> = {
   SIGNATURE_INVALID: true,
   UNKNOWN_KEY: true,
   DIGEST_MISMATCH: true,
+  IMAGE_REGISTRY: true,
 };
 
 /** For codes that crossed a process boundary (the shared embedded registry's answers). */

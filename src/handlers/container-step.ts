@@ -34,6 +34,8 @@ export interface ContainerStepInvocation {
   environment: Environment | null;
   outputFile: string;
   signal?: AbortSignal | undefined;
+  /** Warnings about the image (a shared registry that could not serve it), for the step's row. */
+  warn?: ((message: string) => void) | undefined;
 }
 
 export type InvocationResult =
@@ -75,6 +77,7 @@ export function prepareContainerStep(
       };
     }
     const image = await deps.images.resolve(invocation.environment, invocation.signal);
+    for (const warning of image.warnings) invocation.warn?.(warning);
     const step = deps.executor.prepareStep({
       stepId: invocation.stepId,
       runId: invocation.runId,
@@ -156,6 +159,9 @@ function prepareReplay(context: PrepareContext): PreparedReplay {
     environment: environment.kind === "pinned" ? environment.environment : null,
     outputFile: context.outputFile,
     signal: context.signal,
+    warn: (m) => {
+      context.warn(m);
+    },
   });
   return {
     async replay(inputs: ReplayInput[]): Promise<HandlerOutcome> {
@@ -170,6 +176,8 @@ function prepareReplay(context: PrepareContext): PreparedReplay {
         file: context.outputFile,
         imageRef: image.ref,
         imageId: result.imageId,
+        imageDigest: image.digest,
+        imageSource: image.source,
       };
     },
     discard: () => {

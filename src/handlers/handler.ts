@@ -4,7 +4,7 @@
  */
 import type { BlobStore } from "../blobs/index.js";
 import type { ChainStep } from "../chain/types.js";
-import type { ImageResolver } from "../images/types.js";
+import type { ImageResolver, ImageSource } from "../images/types.js";
 import type { StepExecutor } from "../runner/types.js";
 
 export interface ReplayInput {
@@ -38,6 +38,9 @@ export type HandlerOutcome =
       file: string;
       imageRef?: string | undefined;
       imageId?: string | undefined;
+      /** The shared registry's manifest digest of the image, and where the image came from. */
+      imageDigest?: string | null | undefined;
+      imageSource?: ImageSource | undefined;
     }
   | { kind: "unreplayable"; reason: string }
   | { kind: "failed"; reason: string };

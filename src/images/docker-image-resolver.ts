@@ -1,7 +1,10 @@
 /**
  * The image a step runs in. `none` environments (and unpinned steps) run in the base image;
- * `pip` environments in replay-env:<hex>, built once through the Engine API and reused while
- * its labels match. Concurrent resolves of one environment share one build.
+ * `pip` environments in replay-env:<hex>, reused while its labels match the environment. With a
+ * shared registry (image-registry.ts) an image missing here is pulled before it is built, and
+ * what is built is pushed; the pull policy says when the registry is asked. A registry that is
+ * down or serves an untrusted image is a warning, never a failed step: the image is built.
+ * Concurrent resolves of one environment share one pull or build.
  */
 import os from "node:os";
 import path from "node:path";
@@ -9,16 +12,21 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { acquirePidLock, type PidLock } from "../locks/index.js";
 import type { Environment } from "../chain/types.js";
-import { ReplayError } from "../errors/index.js";
+import { ReplayError, messageOf } from "../errors/index.js";
 import { sha256Hex } from "../hashing/index.js";
-import type { DockerEngine } from "../runner/index.js";
+import type { DockerEngine, ImageInfo } from "../runner/index.js";
 import { ensureBaseImage, type BaseImageBuildOptions } from "./base-image.js";
 import { envBuildContext } from "./build-context.js";
-import { ENV_LABEL, envImageTag, parseEnvImageLabels } from "./env-image-labels.js";
+import { ENV_LABEL, envImageTag } from "./env-image-labels.js";
+import { envImageProblem } from "./env-image-trust.js";
 import { envDockerfile, type WheelSource } from "./env-dockerfile.js";
 import { checkImageReference, quotedReference } from "./image-reference.js";
+import type { ImageRegistry, SharedImageSpec } from "./image-registry.js";
+import { visibleText } from "../terminal/index.js";
+import type { PullPolicy } from "./pull-policy.js";
+import { BASE_REPOSITORY, ENV_REPOSITORY, baseImageSpec, envImageSpec } from "./shared-image-specs.js";
 import { SingleFlight } from "./single-flight.js";
-import { BASE_IMAGE, type ImageResolver, type ResolvedImage } from "./types.js";
+import { BASE_IMAGE, type ImageResolver, type ImageSource, type ResolvedImage } from "./types.js";
 import { wheelsForLock } from "./wheelhouse.js";
 
 export interface DockerImageResolverOptions {
@@ -30,13 +38,13 @@ export interface DockerImageResolverOptions {
   /** Progress for the user (stderr): building the base image or an environment. */
   log?: ((line: string) => void) | undefined;
   baseImage?: Partial<BaseImageBuildOptions> | undefined;
+  /** REPLAY_IMAGE_REGISTRY: where images are pulled from and pushed to. */
+  registry?: ImageRegistry | undefined;
+  /** --pull (default missing). */
+  pull?: PullPolicy | undefined;
 }
 
-interface Found {
-  ref: string;
-  imageId: string;
-  built: boolean;
-}
+type Found = Omit<ResolvedImage, "seconds">;
 
 const WHEEL_HINT =
   "Set REPLAY_WHEELHOUSE to a folder holding the pinned .whl files, or REPLAY_PIP_INDEX_URL to an index.";
@@ -60,11 +68,15 @@ export class DockerImageResolver implements ImageResolver {
   private readonly options: DockerImageResolverOptions;
   private readonly flights = new SingleFlight<Found>();
   private readonly log: (line: string) => void;
+  private readonly registry: ImageRegistry | undefined;
+  private readonly policy: PullPolicy;
 
   constructor(options: DockerImageResolverOptions) {
     this.engine = options.engine;
     this.options = options;
     this.log = options.log ?? (() => undefined);
+    this.registry = options.registry;
+    this.policy = options.pull ?? "missing";
   }
 
   async resolve(environment: Environment | null, signal?: AbortSignal): Promise<ResolvedImage> {
@@ -74,10 +86,10 @@ export class DockerImageResolver implements ImageResolver {
   }
 
   private find(environment: Environment | null, signal: AbortSignal | undefined): Promise<Found> {
-    if (environment === null) return this.base(BASE_IMAGE);
+    if (environment === null) return this.base(BASE_IMAGE, signal);
     switch (environment.lockfileKind) {
       case "none":
-        return this.base(environment.baseImage);
+        return this.base(environment.baseImage, signal);
       case "pip":
         return this.flights.run(`env:${environment.envHash}`, () => this.envImage(environment, signal));
       default:
@@ -90,23 +102,97 @@ export class DockerImageResolver implements ImageResolver {
     }
   }
 
-  /** The base image of an environment: ours is built when missing, any other must exist already. */
-  private base(ref: string): Promise<Found> {
+  private local(ref: string, info: ImageInfo, name: string, warnings: string[]): Found {
+    const digest = this.registry?.localDigest(info, name) ?? null;
+    return { ref, imageId: info.id, digest, source: "local", warnings };
+  }
+
+  /**
+   * Asks the registry for an image unless the policy forbids it; a refusal or an outage becomes
+   * a warning (`instead` says what happens then), absence only a log line.
+   */
+  private async tryPull(
+    spec: SharedImageSpec,
+    instead: string,
+    warnings: string[],
+    signal: AbortSignal | undefined,
+  ): Promise<{ imageId: string; digest: string } | null> {
+    if (this.registry === undefined || this.policy === "never") return null;
+    const outcome = await this.registry.pull(spec, signal);
+    if (outcome.kind === "pulled") {
+      this.log(`pulled ${spec.local.repository}:${spec.local.tag} (${spec.what}) from ${outcome.reference}`);
+      return outcome;
+    }
+    if (outcome.kind === "absent") {
+      this.log(`${outcome.why}: ${instead}`);
+      return null;
+    }
+    const warning = visibleText(`${outcome.why}; ${instead}`);
+    warnings.push(warning);
+    this.log(`warning: ${warning}`);
+    return null;
+  }
+
+  /** Pushes what was built; a failure is a warning: the image is here, the replay goes on. */
+  private async tryPush(
+    imageId: string,
+    spec: SharedImageSpec,
+    warnings: string[],
+    signal: AbortSignal | undefined,
+  ): Promise<string | null> {
+    if (this.registry === undefined) return null;
+    try {
+      const digest = await this.registry.push(imageId, spec, signal);
+      this.log(
+        `pushed ${spec.local.repository}:${spec.local.tag} to ${this.registry.repository(spec.name)}@${digest}`,
+      );
+      return digest;
+    } catch (error) {
+      if (signal?.aborted === true || !(error instanceof ReplayError && error.code === "IMAGE_REGISTRY"))
+        throw error;
+      const warning = visibleText(
+        `${messageOf(error).replace(/\.$/, "")}; the image stays on this runner only`,
+      );
+      warnings.push(warning);
+      this.log(`warning: ${warning}`);
+      return null;
+    }
+  }
+
+  /** The base image of an environment: ours is pulled or built when missing, any other must exist already. */
+  private base(ref: string, signal: AbortSignal | undefined): Promise<Found> {
     return this.flights.run(`base:${ref}`, async () => {
       requireImageReference(ref, "base image");
-      if (ref === BASE_IMAGE) {
-        const info = await ensureBaseImage(this.engine, { log: this.log, ...this.options.baseImage });
-        return { ref, imageId: info.id, built: info.built };
+      const warnings: string[] = [];
+      const existing = await this.engine.inspectImage(ref);
+      if (ref !== BASE_IMAGE) {
+        if (existing === null) {
+          throw new ReplayError(
+            "IMAGE_BUILD",
+            `The base image ${ref} is not in the Docker engine, and replay-runner does not pull it (only ${BASE_IMAGE} is shared through REPLAY_IMAGE_REGISTRY).`,
+            {
+              hint: `Load it first (docker load / docker pull / docker build -t ${ref} ...), or replay with ${BASE_IMAGE}.`,
+            },
+          );
+        }
+        return { ref, imageId: existing.id, digest: null, source: "local", warnings };
       }
-      const info = await this.engine.inspectImage(ref);
-      if (info === null) {
-        throw new ReplayError(
-          "IMAGE_BUILD",
-          `The base image ${ref} is not in the Docker engine, and it cannot be pulled here (no registry is reachable).`,
-          { hint: `Load it first (docker load / docker build -t ${ref} ...), or replay with ${BASE_IMAGE}.` },
-        );
-      }
-      return { ref, imageId: info.id, built: false };
+      if (existing !== null && this.policy !== "always")
+        return this.local(ref, existing, BASE_REPOSITORY, warnings);
+      const spec = baseImageSpec();
+      const pulled = await this.tryPull(
+        spec,
+        existing === null ? "building it here" : "using the local one",
+        warnings,
+        signal,
+      );
+      if (pulled !== null)
+        return { ref, imageId: pulled.imageId, digest: pulled.digest, source: "pulled", warnings };
+      if (existing !== null) return this.local(ref, existing, BASE_REPOSITORY, warnings);
+      const info = await ensureBaseImage(this.engine, { log: this.log, ...this.options.baseImage });
+      const digest = info.built ? await this.tryPush(info.id, spec, warnings, signal) : null;
+      const source: ImageSource = info.built ? "built" : "local";
+      return { ref, imageId: info.id, digest, source, warnings };
     });
   }
 
@@ -148,13 +234,40 @@ export class DockerImageResolver implements ImageResolver {
   private async envImageLocked(environment: Environment, signal: AbortSignal | undefined): Promise<Found> {
     const tag = envImageTag(environment.envHash);
     requireImageReference(tag, "environment image tag");
-    const lockSha256 = sha256Hex(environment.requirementsLock);
+    const warnings: string[] = [];
     const existing = await this.engine.inspectImage(tag);
-    const labels = existing === null ? null : parseEnvImageLabels(existing.labels);
-    if (existing !== null && labels?.envHash === environment.envHash && labels.lockSha256 === lockSha256) {
-      return { ref: tag, imageId: existing.id, built: false };
+    const valid = existing !== null && envImageProblem(existing.labels, environment) === null;
+    if (valid && this.policy !== "always") return this.local(tag, existing, ENV_REPOSITORY, warnings);
+    const spec = envImageSpec(environment);
+    const pulled = await this.tryPull(
+      spec,
+      valid ? "using the local image" : "building it here",
+      warnings,
+      signal,
+    );
+    if (pulled !== null) {
+      // The tag moved to the pulled image: the one that held it would now dangle (an image still
+      // tagged otherwise, or used by a container, is refused by the engine and stays).
+      if (existing !== null && existing.id !== pulled.imageId) await this.removeQuietly(existing.id);
+      return { ref: tag, imageId: pulled.imageId, digest: pulled.digest, source: "pulled", warnings };
     }
-    const base = await this.base(environment.baseImage);
+    if (valid) return this.local(tag, existing, ENV_REPOSITORY, warnings);
+    const built = await this.build(environment, existing, signal);
+    const digest = await this.tryPush(built.id, spec, warnings, signal);
+    // The base goes along (its layers are there already): a runner without it can pull it.
+    if (digest !== null && environment.baseImage === BASE_IMAGE && built.baseId !== undefined)
+      await this.tryPush(built.baseId, baseImageSpec(), warnings, signal);
+    return { ref: tag, imageId: built.id, digest, source: "built", warnings };
+  }
+
+  private async build(
+    environment: Environment,
+    existing: ImageInfo | null,
+    signal: AbortSignal | undefined,
+  ): Promise<{ id: string; baseId: string | undefined }> {
+    const tag = envImageTag(environment.envHash);
+    const lockSha256 = sha256Hex(environment.requirementsLock);
+    const base = await this.base(environment.baseImage, signal);
     const wheels =
       this.options.wheelhouse === undefined
         ? []
@@ -170,6 +283,7 @@ export class DockerImageResolver implements ImageResolver {
         labels: {
           [ENV_LABEL.envHash]: environment.envHash,
           [ENV_LABEL.lockSha256]: lockSha256,
+          [ENV_LABEL.baseRef]: environment.baseImage,
           [ENV_LABEL.baseImage]: base.imageId,
         },
         // A wheelhouse needs no network: the build is as sealed as the steps.
@@ -196,7 +310,7 @@ export class DockerImageResolver implements ImageResolver {
     // A stale image that held this tag (other labels) would now dangle.
     if (existing !== null && existing.id !== built.id) await this.removeQuietly(existing.id);
     this.log(`built ${tag} (${built.id}).`);
-    return { ref: tag, imageId: built.id, built: true };
+    return { id: built.id, baseId: base.ref === BASE_IMAGE ? base.imageId : undefined };
   }
 
   private async removeQuietly(id: string | undefined): Promise<void> {

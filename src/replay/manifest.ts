@@ -37,7 +37,11 @@ export interface ManifestStep {
   inherited_from: string | null;
   env_hash: string | null;
   environment: "pinned" | "unpinned" | "missing" | "altered" | "invalid";
-  image: { ref: string; id: string } | null;
+  /**
+   * The image the step ran in: its tag, the engine's id, the shared registry's manifest digest
+   * (null without one), and whether it was found here, pulled from the registry or built.
+   */
+  image: { ref: string; id: string; digest: string | null; source: "local" | "pulled" | "built" } | null;
   trace_id: string | null;
   recorded_started_at: string | null;
   /** When this replay started and finished the step (wall clock), to see what ran concurrently. */

@@ -431,7 +431,12 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
       row.output_hash_replayed = outcome.contentHash;
       row.size_replayed = outcome.size;
       if (outcome.imageId !== undefined)
-        row.image = { ref: outcome.imageRef ?? outcome.imageId, id: outcome.imageId };
+        row.image = {
+          ref: outcome.imageRef ?? outcome.imageId,
+          id: outcome.imageId,
+          digest: outcome.imageDigest ?? null,
+          source: outcome.imageSource ?? "local",
+        };
 
       const outputMatches = isContentHash(target.contentHash) && outcome.contentHash === target.contentHash;
       const hasInputs = cs.inputs.length > 0;

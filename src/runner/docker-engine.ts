@@ -16,6 +16,8 @@ import {
   type ImageBuildOutcome,
   type ImageInfo,
   type LabelledResource,
+  type RegistryAuthConfig,
+  type RegistryTransferOptions,
 } from "./engine-port.js";
 
 export const DOCKER_UNAVAILABLE_HINT = "start it: `dockerd &` or `bash scripts/setup-host.sh docker`";
@@ -111,6 +113,62 @@ export class StderrDemux extends Transform {
 }
 
 const LOG_TAIL_LINES = 40;
+
+/** Default for RegistryTransferOptions.idleTimeoutMs: a registry that sends nothing for 2 min. */
+const TRANSFER_IDLE_MS = 120_000;
+
+/** The Engine API wants credentials with no empty members; `{}` means none. */
+function authHeaderConfig(auth: RegistryAuthConfig): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(auth).filter((e): e is [string, string] => typeof e[1] === "string" && e[1] !== ""),
+  );
+}
+
+interface ProgressEvent {
+  error?: unknown;
+  aux?: { Digest?: unknown };
+}
+
+/**
+ * Reads a pull's or push's progress stream to its end. The engine answers 200 and reports a
+ * failure as an `error` event, so that is where a refused push or a registry gone mid-layer
+ * shows up; a stream that stays silent longer than `idleMs` is cut and reported as such.
+ */
+async function readProgress(stream: Readable, where: string, idleMs: number): Promise<ProgressEvent[]> {
+  const events: ProgressEvent[] = [];
+  let partial = "";
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      stream.destroy(new EngineRequestError(0, `${where}: no progress for ${Math.round(idleMs / 1000)} s`));
+    }, idleMs);
+  };
+  const take = (line: string) => {
+    if (line.trim() === "") return;
+    try {
+      events.push(JSON.parse(line) as ProgressEvent);
+    } catch {
+      // Not an event: the engine only sends JSON lines.
+    }
+  };
+  arm();
+  try {
+    for await (const chunk of stream) {
+      arm();
+      partial += (chunk as Buffer).toString("utf8");
+      const parts = partial.split("\n");
+      partial = parts.pop() ?? "";
+      parts.forEach(take);
+    }
+    take(partial);
+  } finally {
+    clearTimeout(timer);
+  }
+  const failed = events.find((e) => typeof e.error === "string");
+  if (failed !== undefined) throw new EngineRequestError(500, `${where}: ${String(failed.error)}`);
+  return events;
+}
 
 export function connectDockerEngine(options: DockerEngineOptions = {}): DockerEngine {
   const dockerHost = options.dockerHost ?? process.env.DOCKER_HOST;
@@ -231,7 +289,12 @@ export function connectDockerEngine(options: DockerEngineOptions = {}): DockerEn
       try {
         return await call(`inspect image ${ref}`, async (docker) => {
           const info = await docker.getImage(ref).inspect();
-          return { id: info.Id, labels: labelsOf(info.Config.Labels), tags: orEmpty(info.RepoTags) };
+          return {
+            id: info.Id,
+            labels: labelsOf(info.Config.Labels),
+            tags: orEmpty(info.RepoTags),
+            repoDigests: orEmpty(info.RepoDigests),
+          };
         });
       } catch (error) {
         if (error instanceof EngineRequestError && error.statusCode === 404) return null;
@@ -247,8 +310,42 @@ export function connectDockerEngine(options: DockerEngineOptions = {}): DockerEn
         return (await docker.listImages({ filters: f })).map((i): ImageInfo => ({
           id: i.Id,
           labels: labelsOf(i.Labels),
-          tags: i.RepoTags ?? [],
+          tags: orEmpty(i.RepoTags),
+          repoDigests: orEmpty(i.RepoDigests),
         }));
+      }),
+
+    tagImage: (image, repository, tag) =>
+      call(`tag ${image} as ${repository}:${tag}`, async (docker) => {
+        await docker.getImage(image).tag({ repo: repository, tag });
+      }),
+
+    pullImage: (ref: string, options: RegistryTransferOptions) =>
+      call(`pull ${ref}`, async (docker) => {
+        const stream = (await docker.pull(ref, {
+          authconfig: authHeaderConfig(options.auth),
+          ...(options.signal === undefined ? {} : { abortSignal: options.signal }),
+        })) as unknown as Readable;
+        await readProgress(stream, `pull ${ref}`, options.idleTimeoutMs ?? TRANSFER_IDLE_MS);
+      }),
+
+    pushImage: (repository: string, tag: string, options: RegistryTransferOptions) =>
+      call(`push ${repository}:${tag}`, async (docker) => {
+        const stream = (await docker.getImage(repository).push({
+          tag,
+          // Without the header the engine refuses the push, even for a registry with no auth.
+          authconfig: authHeaderConfig(options.auth),
+          ...(options.signal === undefined ? {} : { abortSignal: options.signal }),
+        })) as unknown as Readable;
+        const events = await readProgress(
+          stream,
+          `push ${repository}:${tag}`,
+          options.idleTimeoutMs ?? TRANSFER_IDLE_MS,
+        );
+        const digest = events.map((e) => e.aux?.Digest).find((d) => typeof d === "string");
+        if (typeof digest !== "string" || !/^sha256:[0-9a-f]{64}$/.test(digest))
+          throw new EngineRequestError(0, `push ${repository}:${tag}: the engine reported no digest`);
+        return { digest };
       }),
 
     removeImage: (id) => ignoring([404, 409], "remove image", (docker) => docker.getImage(id).remove()),

@@ -25,6 +25,27 @@ export interface ImageInfo {
   id: string;
   labels: Record<string, string>;
   tags: string[];
+  /** `registry/name@sha256:...` for each registry this image was pushed to or pulled from. */
+  repoDigests: string[];
+}
+
+/**
+ * Credentials for one registry in the Engine API's shape (sent base64url-encoded as
+ * X-Registry-Auth). An empty object is "no credentials": push refuses a missing header.
+ */
+export interface RegistryAuthConfig {
+  username?: string | undefined;
+  password?: string | undefined;
+  identitytoken?: string | undefined;
+  registrytoken?: string | undefined;
+  serveraddress?: string | undefined;
+}
+
+export interface RegistryTransferOptions {
+  auth: RegistryAuthConfig;
+  signal?: AbortSignal | undefined;
+  /** Give up when the engine reports no progress for this long (a registry that hangs). */
+  idleTimeoutMs?: number | undefined;
 }
 
 export interface ImageBuildOptions {
@@ -70,4 +91,10 @@ export interface DockerEngine {
   listImages(filters: { labels?: string[]; dangling?: boolean }): Promise<ImageInfo[]>;
   removeImage(id: string): Promise<void>;
   buildImage(context: Readable, options: ImageBuildOptions): Promise<ImageBuildOutcome>;
+  /** Adds the tag `repository:tag` to an image (moving it from another image). */
+  tagImage(image: string, repository: string, tag: string): Promise<void>;
+  /** Pulls `name:tag` or `name@sha256:...`; throws EngineRequestError with the engine's reason. */
+  pullImage(ref: string, options: RegistryTransferOptions): Promise<void>;
+  /** Pushes `repository:tag`; resolves with the registry's manifest digest (sha256:...). */
+  pushImage(repository: string, tag: string, options: RegistryTransferOptions): Promise<{ digest: string }>;
 }

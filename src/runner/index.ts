@@ -16,6 +16,8 @@ export type {
   ImageBuildOutcome,
   ImageInfo,
   LabelledResource,
+  RegistryAuthConfig,
+  RegistryTransferOptions,
 } from "./engine-port.js";
 export { containerSpec, DEFAULT_CPUS, PIDS_LIMIT, STEP_USER } from "./container-spec.js";
 export type { ContainerCreateBody, ContainerSpecInput } from "./container-spec.js";

@@ -29,6 +29,7 @@ const STATUS_OF: Record<ReplayErrorCode, { status: number; title: string }> = {
   DATABASE_UNAVAILABLE: { status: 503, title: "The registry database is unavailable" },
   DOCKER_UNAVAILABLE: { status: 503, title: "The Docker engine is unavailable" },
   IMAGE_BUILD: { status: 503, title: "An environment image could not be built" },
+  IMAGE_REGISTRY: { status: 503, title: "The image registry is unavailable" },
   OUTPUT: { status: 500, title: "The output folder cannot be written" },
   INTERRUPTED: { status: 409, title: "Interrupted" },
   INTERNAL: { status: 500, title: "Internal error" },

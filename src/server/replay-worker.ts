@@ -32,7 +32,8 @@ export interface WorkerDeps {
   blobRoot: string;
   toolVersion: string;
   identity: WorkerIdentity;
-  services: (runId: string, signal: AbortSignal) => Promise<ReplayServicesLike>;
+  /** `db`: where a shared image registry's digests are pinned (image-cache.ts). */
+  services: (runId: string, signal: AbortSignal, db: SqlClient) => Promise<ReplayServicesLike>;
   /** Removes every container and volume of a run, wherever it was left (after a cancel). */
   removeRunResources?: ((runId: string) => Promise<void>) | undefined;
   log: (line: string) => void;
@@ -179,7 +180,7 @@ export class ReplayWorker {
     log(`replay ${replayId} of ${artifactId}: started`);
     try {
       if (outDir === null) throw new ReplayError("INTERNAL", `replay ${replayId} has no output folder`);
-      await using services = await this.deps.services(replayId, signal);
+      await using services = await this.deps.services(replayId, signal, db);
       const manifest = await runReplay(
         {
           db,

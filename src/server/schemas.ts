@@ -86,7 +86,16 @@ export const manifestStepSchema = z.looseObject({
   status: stepStatusSchema,
   divergence: z.enum(["origin", "inherited"]).nullable().default(null),
   environment: z.string().default("unknown"),
-  image: z.object({ ref: z.string(), id: z.string() }).nullable().default(null),
+  image: z
+    .object({
+      ref: z.string(),
+      id: z.string(),
+      // Absent from manifests written before images were shared through a registry.
+      digest: z.string().nullable().default(null),
+      source: z.enum(["local", "pulled", "built"]).nullable().default(null),
+    })
+    .nullable()
+    .default(null),
   duration_ms: z.number().default(0),
   diff: z.string().nullable().default(null),
   warnings: z.array(z.string()).default([]),

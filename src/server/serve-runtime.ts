@@ -41,7 +41,7 @@ export interface ServeOptions {
   /** --allowed-host / REPLAY_ALLOWED_HOSTS: more `Host` names to answer (host-allow-list.ts). */
   allowedHosts?: readonly string[] | undefined;
   log: (line: string) => void;
-  services: (runId: string, signal: AbortSignal) => Promise<ReplayServicesLike>;
+  services: (runId: string, signal: AbortSignal, db: SqlClient) => Promise<ReplayServicesLike>;
   engine?: EngineSweeper | undefined;
   /** Replays run at once by this process (default 1: steps already use every core). */
   concurrency?: number | undefined;

@@ -16,6 +16,7 @@ const EXPECTED: Record<string, number[]> = {
   keygen: [0, 2, 6, 14, 70],
   "verify-attestation": [0, 1, 2, 3, 10, 11, 12, 13, 14, 70],
   "export-crate": [0, 2, 3, 4, 5, 6, 70],
+  images: [0, 2, 3, 70],
   init: [0, 2, 3, 70],
   lineage: [0, 2, 3, 4, 70],
   "step-types": [0, 2, 3, 4, 70],

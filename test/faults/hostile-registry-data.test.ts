@@ -248,7 +248,7 @@ describe("bad registry data, through rerun", () => {
       ok: false,
       status: "failed",
       reason:
-        "The base image nonexistent:1 is not in the Docker engine, and it cannot be pulled here (no registry is reachable).",
+        "The base image nonexistent:1 is not in the Docker engine, and replay-runner does not pull it (only replay-base:bookworm is shared through REPLAY_IMAGE_REGISTRY).",
     });
   });
 });

@@ -75,14 +75,15 @@ describe("environment images", () => {
     expect(a.ref).toBe(`replay-env:${env.envHash.slice(7, 39)}`);
     expect(a.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(b.imageId).toBe(a.imageId);
-    expect(a.built).toBe(true);
+    expect(a.source).toBe("built");
+    expect(a.digest).toBeNull();
     expect(logs.join("\n")).toMatch(/building replay-env:/);
 
     const again = await resolver.resolve(env);
-    expect(again).toMatchObject({ ref: a.ref, imageId: a.imageId, built: false });
+    expect(again).toMatchObject({ ref: a.ref, imageId: a.imageId, source: "local" });
     // Another process (a fresh resolver) finds it by its labels.
     const fresh = await new DockerImageResolver({ engine: counting.engine, wheelhouse }).resolve(env);
-    expect(fresh).toMatchObject({ imageId: a.imageId, built: false });
+    expect(fresh).toMatchObject({ imageId: a.imageId, source: "local" });
     expect(counting.builds()).toBe(1);
 
     const labels = JSON.parse(
@@ -92,6 +93,7 @@ describe("environment images", () => {
     ) as Record<string, string>;
     expect(labels["org.replay-runner.env-hash"]).toBe(env.envHash);
     expect(labels["org.replay-runner.lock-sha256"]).toMatch(/^[0-9a-f]{64}$/);
+    expect(labels["org.replay-runner.base-ref"]).toBe(BASE_IMAGE);
 
     // The step sees the package where the contract says pip puts it, and nothing else of the build.
     const out = textOf(
@@ -123,7 +125,7 @@ open("/out/output", "w").write(m.VALUE + " " + m.__file__ + " " + ",".join(names
   it("runs unpinned steps and `none` environments in the base image", async () => {
     const resolver = new DockerImageResolver({ engine });
     const base = await resolver.resolve(null);
-    expect(base).toMatchObject({ ref: BASE_IMAGE, built: false });
+    expect(base).toMatchObject({ ref: BASE_IMAGE, source: "local", digest: null });
     const none = await resolver.resolve({
       envHash: "sha256:x",
       baseImage: BASE_IMAGE,
@@ -141,7 +143,7 @@ open("/out/output", "w").write(m.VALUE + " " + m.__file__ + " " + ",".join(names
       lockfileKind: "none",
       requirementsLock: "",
     };
-    await expect(resolver.resolve(missing)).rejects.toThrow(/cannot be pulled here/);
+    await expect(resolver.resolve(missing)).rejects.toThrow(/replay-runner does not pull it/);
     await expect(
       resolver.resolve({ ...missing, baseImage: BASE_IMAGE, lockfileKind: "conda" }),
     ).rejects.toThrow(/conda/);

@@ -37,6 +37,9 @@ const CONFIG_VARS = [
   "REPLAY_PIP_INDEX_URL",
   "REPLAY_API_TOKEN",
   "REPLAY_MAX_OUTPUT_BYTES",
+  "REPLAY_IMAGE_REGISTRY",
+  "REPLAY_IMAGE_REGISTRY_INSECURE",
+  "REPLAY_PULL",
 ];
 
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {

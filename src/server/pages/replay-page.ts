@@ -93,7 +93,14 @@ function progressTable(view: ReplayView): SafeHtml {
 
 function imageCell(step: ManifestStepView): SafeHtml {
   if (step.image === null) return html`<span class="muted">—</span>`;
-  return html`<code title="${step.image.id}">${step.image.ref}</code>`;
+  const { ref, id, digest, source } = step.image;
+  // Where the image came from (local, pulled, built) and the shared registry's digest.
+  const tag = html`<code title="${id}">${ref}</code>`;
+  const from = source === null ? "" : html` <span class="muted image-source">${source}</span>`;
+  const short = digest?.slice(0, 19);
+  const pinned =
+    digest === null ? "" : html`<div class="image-digest"><code title="${digest}">${short}…</code></div>`;
+  return html`${tag}${from}${pinned}`;
 }
 
 function manifestTable(view: ReplayView, diffs: ReadonlyMap<string, DiffText>): SafeHtml {
