@@ -11,9 +11,12 @@ import { createReplayServices } from "./replay-services.js";
 import { TerminalReporter } from "./rerun-reporter.js";
 import { relayInterrupts } from "./interrupts.js";
 
+const notEmpty = (flag: string) => z.string().min(1, `${flag} must not be empty`);
+
 const optionsSchema = z.object({
-  out: z.string().min(1).optional(),
-  from: z.string().min(1).optional(),
+  out: notEmpty("--out").optional(),
+  from: notEmpty("--from").optional(),
+  force: z.boolean().default(false),
   strict: z.boolean().default(false),
   diff: z.boolean().default(false),
   json: z.boolean().default(false),
@@ -26,6 +29,14 @@ const optionsSchema = z.object({
     .optional(),
 });
 
+/** Every message names its flag: zod's own wording does not, so say which one when it is missing. */
+function issueText(issue: z.core.$ZodIssue): string {
+  const key = issue.path[0];
+  if (typeof key !== "string") return issue.message;
+  const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  return issue.message.startsWith(flag) ? issue.message : `${flag}: ${issue.message}`;
+}
+
 export function registerRerunCommand(program: Command): void {
   program
     .command("rerun")
@@ -34,6 +45,10 @@ export function registerRerunCommand(program: Command): void {
     .option(
       "--out <dir>",
       "output folder for manifest.json, artifacts/ and diffs/ (default: <home>/replays/<replay-id>)",
+    )
+    .option(
+      "--force",
+      "replace the replay already in the --out folder: its manifest.json, artifacts/ and diffs/ are removed first (without it, a folder that is not empty is refused, exit 6)",
     )
     .option(
       "--from <step-id>",
@@ -51,7 +66,7 @@ export function registerRerunCommand(program: Command): void {
     .action(async (artifactId: string, raw: unknown, command: Command) => {
       const parsed = optionsSchema.safeParse(raw);
       if (!parsed.success) {
-        throw new ReplayError("USAGE", parsed.error.issues.map((i) => i.message).join("; "), {
+        throw new ReplayError("USAGE", parsed.error.issues.map(issueText).join("; "), {
           hint: "See `replay-runner rerun --help`.",
         });
       }
@@ -97,6 +112,7 @@ export function registerRerunCommand(program: Command): void {
             strict: opts.strict,
             diff: opts.diff,
             jobs: opts.jobs,
+            force: opts.force,
             replayId,
             signal: interrupts.signal,
           },

@@ -2,7 +2,7 @@
  * The one module that talks to PostgreSQL (node-postgres) and to the embedded PGlite.
  * Everything else depends on the small SqlClient interface, so both backends run the same SQL.
  */
-import { mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import v8 from "node:v8";
 // Types only: each backend's library is loaded when that backend is opened (pg ~120 ms, PGlite
@@ -10,6 +10,7 @@ import v8 from "node:v8";
 import type { PGlite } from "@electric-sql/pglite";
 import type pg from "pg";
 import { ReplayError, messageOf } from "../errors/index.js";
+import { makeFolders } from "../fs/index.js";
 import { acquirePidLock } from "../locks/index.js";
 
 export type SqlParam = string | number | boolean | null | Date | bigint | readonly unknown[] | object;
@@ -226,7 +227,10 @@ async function openEmbedded(dir: string, create: boolean): Promise<SqlClient> {
         details: { path: dataDir },
       });
     }
-    await mkdir(dataDir, { recursive: true });
+    await makeFolders(dataDir, {
+      what: "the embedded registry's folder",
+      hint: "Set REPLAY_HOME (or --home) to a folder you can write, or DATABASE_URL to a PostgreSQL registry.",
+    });
   }
   // PGlite is single-process: two processes on one data folder would corrupt it.
   const lock = await acquirePidLock(

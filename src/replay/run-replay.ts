@@ -29,7 +29,7 @@ import {
   type ManifestInput,
   type ManifestStep,
 } from "./manifest.js";
-import { OutDir, removeQuietly, safeFileName } from "./out-dir.js";
+import { OutDir, removeQuietly } from "./out-dir.js";
 import { describeBadBlob, integrityProblems, planReplay } from "./plan-replay.js";
 import { ProgressWriter, finishReplayRecord, startReplayRecord } from "./replay-record.js";
 import type { ReplayReporter } from "./reporter.js";
@@ -57,6 +57,11 @@ export interface ReplayOptions {
   strict?: boolean | undefined;
   diff?: boolean | undefined;
   jobs?: number | undefined;
+  /**
+   * Replace a previous replay in `outDir` (its manifest, artifacts/ and diffs/ are removed before
+   * anything runs); without it a folder that is not empty is refused (out-dir.ts).
+   */
+  force?: boolean | undefined;
   /** An id created beforehand (the API queues replays); otherwise a new one. */
   replayId?: string | undefined;
   signal?: AbortSignal | undefined;
@@ -96,6 +101,7 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
   // The engine check overlaps the walk; only a chain with container steps waits for its answer.
   const preflight = deps.preflight?.();
   preflight?.catch(() => undefined);
+  await blobs.checkRoot();
   const { chain, executed, frozen, willRun } = await planReplay(deps.db, options);
 
   if (options.strict === true) {
@@ -114,7 +120,7 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
 
   if (executed.some((cs) => handlerFor(cs.step.stepType)?.mode === "container")) await preflight;
 
-  const out = await OutDir.acquire(options.outDir, replayId);
+  const out = await OutDir.acquire(options.outDir, replayId, { force: options.force });
   try {
     await startReplayRecord(deps.db, {
       id: replayId,
@@ -297,7 +303,7 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
         environment: cs.environment.kind,
         image: null,
         trace_id: step.traceId,
-        recorded_started_at: step.startedAt?.toISOString() ?? null,
+        recorded_started_at: step.startedAt?.toISOString() ?? step.startedAtText,
         started_at: null,
         finished_at: null,
         duration_ms: 0,
@@ -444,7 +450,7 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
           // Loaded only here: most replays never diff, and `diff` costs ~7 ms to load.
           const { diffPayloads } = await import("./diff-report.js");
           const report = await diffPayloads(blobs.pathFor(target.contentHash), file, target.id);
-          row.diff = out.relative(await out.writeText(`diffs/${safeFileName(step.id)}.diff`, report.text));
+          row.diff = out.relative(await out.writeDiff(step.id, report.text));
           diffSummary = report.summary;
         } else {
           warnings.push("diff: the live payload's blob is not available to compare with");
@@ -460,6 +466,9 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
       rows.push(result.row);
     }
     await progress.close();
+    // Finished steps' containers and staged folders are removed in the background; what could
+    // not be removed is a warning of this replay, never part of a verdict.
+    for (const problem of (await deps.executor.settled?.()) ?? []) warn(`clean-up: ${problem}`);
     const upstreamOf = new Map(executed.map((cs) => [cs.step.id, cs.upstreamStepIds.filter(willRun)]));
     const firstDivergence = markDivergence(rows, upstreamOf);
     const finishedAt = new Date();

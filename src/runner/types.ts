@@ -82,4 +82,9 @@ export interface PreparedStep {
 export interface StepExecutor {
   runStep(request: ContainerStepRequest): Promise<ContainerStepResult>;
   prepareStep(request: PreparedStepRequest): PreparedStep;
+  /**
+   * Waits until finished steps are cleaned up (removed in the background) and returns what
+   * could not be removed since the last call: warnings, never failures.
+   */
+  settled?(): Promise<string[]>;
 }
