@@ -118,7 +118,10 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
     }
   }
 
-  if (executed.some((cs) => handlerFor(cs.step.stepType)?.mode === "container")) await preflight;
+  if (executed.some((cs) => handlerFor(cs.step.stepType)?.mode === "container")) {
+    await preflight;
+    await deps.executor.ready?.();
+  }
 
   const out = await OutDir.acquire(options.outDir, replayId, { force: options.force });
   try {

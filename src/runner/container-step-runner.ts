@@ -170,6 +170,10 @@ export class DockerStepExecutor implements StepExecutor, AsyncDisposable {
     };
   }
 
+  async ready(): Promise<void> {
+    await this.staging?.prepare();
+  }
+
   /** Resolves once every finished step's container and folder are removed, with what was left. */
   async settled(): Promise<string[]> {
     while (this.cleanups.size > 0) await Promise.all(this.cleanups);

@@ -23,6 +23,12 @@ export class StagingRoot {
     this.base = path.resolve(base);
   }
 
+  /** Creates this process's folder now: a REPLAY_HOME where it cannot be made fails here, once. */
+  async prepare(): Promise<void> {
+    this.own ??= this.create();
+    await this.own;
+  }
+
   /** A fresh, empty folder for one step (0700: no other host user can reach what it holds). */
   async stepFolder(): Promise<string> {
     this.own ??= this.create();
