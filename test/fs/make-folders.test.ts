@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ReplayError } from "../../src/errors/index.js";
-import { makeFolders } from "../../src/fs/index.js";
+import { type FolderPurpose, makeFolders } from "../../src/fs/index.js";
 
 const PURPOSE = { what: "the test folder", hint: "Choose another one." };
 
@@ -22,7 +22,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function failureOf(target: string, purpose = PURPOSE): Promise<ReplayError> {
+async function failureOf(target: string, purpose: FolderPurpose = PURPOSE): Promise<ReplayError> {
   const error = await makeFolders(target, purpose).then(
     () => undefined,
     (e: unknown) => e,
