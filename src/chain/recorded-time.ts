@@ -49,7 +49,8 @@ function fromText(text: string): RecordedTime | undefined {
     number,
     number,
   ];
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 24 || minute > 59 || second > 60) return undefined;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 24 || minute > 59 || second > 60)
+    return undefined;
   const sign = m[9] === "-" ? -1 : 1;
   const offset = sign * (Number(m[10] ?? 0) * 3600 + Number(m[11] ?? 0) * 60 + Number(m[12] ?? 0));
   // Year 1 BC is year 0 of the proleptic calendar.

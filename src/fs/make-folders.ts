@@ -79,7 +79,7 @@ export async function makeFolders(dir: string, purpose: FolderPurpose, mode?: nu
   const target = path.resolve(dir);
   // Walk up to the nearest entry that exists; everything below it is to be created.
   const missing: string[] = [];
-  for (let current = target; ; ) {
+  for (let current = target; ;) {
     let info;
     try {
       info = await stat(current);

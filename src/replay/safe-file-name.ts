@@ -21,7 +21,10 @@ export function isPlainId(id: string): boolean {
 
 /** The name for an id that is not plain; also the fallback for a plain one (see OutDir.claim). */
 export function hashedFileName(id: string): string {
-  const readable = id.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\./, "_").slice(0, 135);
+  const readable = id
+    .replace(/[^A-Za-z0-9._-]/g, "_")
+    .replace(/^\./, "_")
+    .slice(0, 135);
   return `${readable}=${sha256Hex(id)}`;
 }
 

@@ -145,14 +145,16 @@ describe("JSON 100 000 deep", () => {
 
   it("is more than PostgreSQL stores here", async () => {
     await registry.with(async (db) => {
-      await expect(db.query(`SELECT $1::jsonb AS v`, [array.text])).rejects.toThrow(/stack depth limit exceeded/);
+      await expect(db.query(`SELECT $1::jsonb AS v`, [array.text])).rejects.toThrow(
+        /stack depth limit exceeded/,
+      );
     });
   });
 
   it("is replayed correctly when a registry does hand it over", async () => {
     const db = await registry.open();
     // The walk's rows with the placeholders replaced, parsed as the driver parses jsonb text.
-    const walk = async <Row,>(rows: Row[]): Promise<Row[]> => {
+    const walk = async <Row>(rows: Row[]): Promise<Row[]> => {
       const text = JSON.stringify(rows)
         .replace(`"args":${JSON.stringify(DEEP)}`, `"args":${object.text}`)
         .replace(`"deep":${JSON.stringify(DEEP)}`, `"deep":${array.text}`);
@@ -176,7 +178,10 @@ describe("JSON 100 000 deep", () => {
     try {
       const settings = resolveSettings({}, registry.env, registry.dir);
       for (const target of ["cite-deep", "args-deep"]) {
-        await using services = await createReplayServices(settings, { log: () => undefined, runId: `deep-${target}` });
+        await using services = await createReplayServices(settings, {
+          log: () => undefined,
+          runId: `deep-${target}`,
+        });
         const manifest = await runReplay(
           {
             db: deepDb,

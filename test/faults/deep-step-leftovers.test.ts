@@ -149,7 +149,9 @@ describe("a step's leftovers and clean-up", () => {
       expect(rowOf(manifest, "s-mounted")).toMatchObject({
         ok: true,
         status: "reproduced",
-        warnings: ["environment never pinned (env_hash is NULL): replayed in replay-base:bookworm with no packages"],
+        warnings: [
+          "environment never pinned (env_hash is NULL): replayed in replay-base:bookworm with no packages",
+        ],
       });
       expect(manifest.warnings).toHaveLength(1);
       expect(manifest.warnings[0]).toMatch(

@@ -80,7 +80,9 @@ describe("an --out folder that already holds something", () => {
     const refused = await cli(["rerun", "same", "--out", out]);
     expect(refused.code).toBe(6);
     expect(ownStderr(refused.stderr)).toMatch(
-      new RegExp(`^error: The output folder ${out} is not empty: it holds 2 entries \\("data", "thesis.tex"\\)\\.\\n`),
+      new RegExp(
+        `^error: The output folder ${out} is not empty: it holds 2 entries \\("data", "thesis.tex"\\)\\.\\n`,
+      ),
     );
     expect((await readdir(out)).sort()).toEqual(["data", "thesis.tex"]);
   });

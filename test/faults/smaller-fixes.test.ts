@@ -14,7 +14,8 @@ import { readManifest, registryDigest, rowOf, strayFiles } from "./fault-harness
 
 const RAW = "a,b\n1,2\n";
 const EPOCH = 'import os\nopen("/out/output", "w").write(os.environ.get("SOURCE_DATE_EPOCH", "unset"))\n';
-const UNPINNED = "environment never pinned (env_hash is NULL): replayed in replay-base:bookworm with no packages";
+const UNPINNED =
+  "environment never pinned (env_hash is NULL): replayed in replay-base:bookworm with no packages";
 
 /** started_at values PostgreSQL holds, and the SOURCE_DATE_EPOCH each one means. */
 const STARTED_AT = [
@@ -118,7 +119,8 @@ describe.each(BACKENDS)("registry values that a replay once got wrong (%s)", (ba
     expect(rowOf(manifest, "s-tiny-timeout")).toMatchObject({
       ok: false,
       status: "failed",
-      reason: "parameters.timeout_s must be at least 0.001 (one millisecond): a shorter limit cannot be enforced",
+      reason:
+        "parameters.timeout_s must be at least 0.001 (one millisecond): a shorter limit cannot be enforced",
     });
   });
 
@@ -156,7 +158,9 @@ describe("the output folder and the settings, before anything runs", () => {
   it("REPLAY_BLOBS naming a file is a setting to fix (exit 2), not an output folder problem", async () => {
     const file = path.join(registry.dir, "blobs-file");
     await writeFile(file, "not a folder");
-    const result = await cli(["rerun", "copy", "--out", path.join(registry.dir, "b")], { REPLAY_BLOBS: file });
+    const result = await cli(["rerun", "copy", "--out", path.join(registry.dir, "b")], {
+      REPLAY_BLOBS: file,
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
       `error: The blob store ${file} is a file, not a folder.\n` +

@@ -37,7 +37,8 @@ async function deepTree(root: string, depth: number, name: string): Promise<void
 
 function depthOf(root: string, name: string): number {
   // Counted by a child process that descends with relative chdir() calls.
-  const count = "import os,sys\nos.chdir(sys.argv[1])\nn=0\nwhile os.path.isdir(sys.argv[2]):\n os.chdir(sys.argv[2]); n+=1\nprint(n)";
+  const count =
+    "import os,sys\nos.chdir(sys.argv[1])\nn=0\nwhile os.path.isdir(sys.argv[2]):\n os.chdir(sys.argv[2]); n+=1\nprint(n)";
   return Number(execFileSync("python3", ["-c", count, root, name], { encoding: "utf8" }).trim());
 }
 
@@ -92,9 +93,7 @@ describe("removeTree", () => {
         (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(TreeRemovalError);
-      expect((error as TreeRemovalError).message).toMatch(
-        new RegExp(`^cannot remove ${root}: E(BUSY|XDEV)`),
-      );
+      expect((error as TreeRemovalError).message).toMatch(new RegExp(`^cannot remove ${root}: E(BUSY|XDEV)`));
     } finally {
       execFileSync("umount", [point]);
     }
