@@ -70,7 +70,8 @@ async function takeOver(dir: string, force: boolean): Promise<void> {
   }
   let entries: string[];
   try {
-    entries = (await readdir(dir)).filter((name) => name !== LOCK_FILE).sort();
+    // The lock, and another process's lock being made (pid-lock-file.ts) are not contents.
+    entries = (await readdir(dir)).filter((name) => !name.startsWith(LOCK_FILE)).sort();
   } catch (error) {
     throw outputError(dir, error, "list the files");
   }
