@@ -2,7 +2,7 @@
 import path from "node:path";
 import { Option, type Command } from "commander";
 import { z } from "zod";
-import { EXIT, EXIT_CODES_HELP, ReplayError } from "../errors/index.js";
+import { EXIT, EXIT_CODES_HELP } from "../errors/index.js";
 import { dryRunReplay, exitCodeOf, newReplayId, runReplay } from "../replay/index.js";
 import { VERSION } from "../version.js";
 import { openRegistry, settingsOf, useRegistry, withRegistry } from "./command-context.js";
@@ -10,6 +10,7 @@ import { formatDryRun } from "./dry-run-output.js";
 import { createReplayServices } from "./replay-services.js";
 import { TerminalReporter } from "./rerun-reporter.js";
 import { relayInterrupts } from "./interrupts.js";
+import { parseOptions } from "./usage-error.js";
 
 const notEmpty = (flag: string) => z.string().min(1, `${flag} must not be empty`);
 
@@ -28,14 +29,6 @@ const optionsSchema = z.object({
     .max(256, "--jobs must be at most 256")
     .optional(),
 });
-
-/** Every message names its flag: zod's own wording does not, so say which one when it is missing. */
-function issueText(issue: z.core.$ZodIssue): string {
-  const key = issue.path[0];
-  if (typeof key !== "string") return issue.message;
-  const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-  return issue.message.startsWith(flag) ? issue.message : `${flag}: ${issue.message}`;
-}
 
 export function registerRerunCommand(program: Command): void {
   program
@@ -64,13 +57,7 @@ export function registerRerunCommand(program: Command): void {
     )
     .addHelpText("after", `\n${EXIT_CODES_HELP}`)
     .action(async (artifactId: string, raw: unknown, command: Command) => {
-      const parsed = optionsSchema.safeParse(raw);
-      if (!parsed.success) {
-        throw new ReplayError("USAGE", parsed.error.issues.map(issueText).join("; "), {
-          hint: "See `replay-runner rerun --help`.",
-        });
-      }
-      const opts = parsed.data;
+      const opts = parseOptions(optionsSchema, raw, "rerun");
       const settings = settingsOf(command);
       if (opts.dryRun) {
         // Reads only: no migration, no engine, no output folder.
