@@ -115,6 +115,16 @@ describe.each(BACKENDS)("registry values that a replay once got wrong (%s)", (ba
     }
   });
 
+  it("shows such a started_at as recorded (show, lineage --json)", async () => {
+    const shown = await runCli(["show", "far"], { env: registry.env, cwd: registry.dir });
+    expect(shown.stderr).toBe("");
+    expect(shown.stdout).toContain("294276-12-31T00:00:00+00:00");
+    const lineage = await runCli(["lineage", "inf", "--json"], { env: registry.env, cwd: registry.dir });
+    const steps = (JSON.parse(lineage.stdout) as { steps: { id: string; started_at: string | null }[] })
+      .steps;
+    expect(steps.find((s) => s.id === "s-inf")?.started_at).toBe("infinity");
+  });
+
   it("refuses a timeout_s too small to enforce, instead of reporting a limit of 0 s", () => {
     expect(rowOf(manifest, "s-tiny-timeout")).toMatchObject({
       ok: false,
