@@ -14,6 +14,7 @@ import { BlobStore } from "../../src/blobs/index.js";
 import { RegistryFixture } from "../support/registry-fixture.js";
 import { ownStderr, runCli } from "../support/run-cli.js";
 import { createTestRegistry, type TestRegistry } from "../support/test-registry.js";
+import { apiOf, startServe, waitForReplay } from "../server/serve-process.js";
 import { leftoversOf, readManifest, registryDigest, rowOf, strayFiles } from "./fault-harness.js";
 
 const RAW = "a,b\n1,2\n";
@@ -108,6 +109,25 @@ describe("a step's leftovers and clean-up", () => {
       expect(await registryDigest(registry)).toBe(digestBefore);
     },
   );
+
+  it("under serve, the same replay succeeds and leaves nothing (it was failed with an internal error)", async () => {
+    const server = await startServe(registry);
+    try {
+      const api = apiOf(server.url);
+      const queued = await api.request("POST", "/api/artifacts/deep/rerun", { body: {} });
+      expect(queued.status).toBe(202);
+      const done = await waitForReplay(api, String(queued.json.replay_id), [
+        "succeeded",
+        "failed",
+        "interrupted",
+      ]);
+      expect(done.status).toBe("succeeded");
+      expect(done.error).toBeNull();
+      expect(await stagingEntries(registry.home)).toEqual([]);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
 
   it("gc removes a dead process's staging folder 3000 folders deep", async () => {
     const staging = path.join(registry.home, "staging");
