@@ -4,11 +4,12 @@
  */
 import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { link, mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { link, open, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ReplayError, messageOf } from "../errors/index.js";
+import { makeFolders, type FolderPurpose } from "../fs/index.js";
 import { HashingStream, hashFile, isContentHash } from "../hashing/index.js";
 
 export type BlobCheck =
@@ -21,6 +22,13 @@ export interface StoredBlob {
   size: number;
   path: string;
 }
+
+const BLOB_FOLDER: FolderPurpose = {
+  what: "a folder of the blob store",
+  hint: "Point REPLAY_BLOBS (or --blobs) at the blob store's root folder (the one that holds sha256/), on a disk you can write.",
+  // REPLAY_BLOBS naming a file is a setting to fix, not an output folder problem.
+  notAFolderCode: "USAGE",
+};
 
 export class BlobStore {
   readonly root: string;
@@ -40,6 +48,19 @@ export class BlobStore {
     return path.join(this.root, "sha256", hex.slice(0, 2), hex);
   }
 
+  /**
+   * Throws USAGE when the root exists but is not a folder (REPLAY_BLOBS pointing at a file): every
+   * blob would then look missing for a reason no row has. A missing root is fine: nothing stored yet.
+   */
+  async checkRoot(): Promise<void> {
+    const info = await stat(this.root).catch(() => undefined);
+    if (info === undefined || info.isDirectory()) return;
+    throw new ReplayError("USAGE", `The blob store ${this.root} is a file, not a folder.`, {
+      hint: BLOB_FOLDER.hint,
+      details: { path: this.root },
+    });
+  }
+
   /** Streams the blob once through SHA-256: is it there, and do its bytes still hash to its name? */
   async check(contentHash: string): Promise<BlobCheck> {
     const file = this.pathFor(contentHash);
@@ -49,7 +70,12 @@ export class BlobStore {
       return { state: "corrupted", path: file, actualHash: hashed.contentHash, size: hashed.size };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return { state: "missing", path: file };
-      throw new ReplayError("OUTPUT", `Cannot read blob ${file}: ${messageOf(error)}`, { cause: error });
+      // Not the output folder's problem, nor a row's: the blob store is not what it should be.
+      throw new ReplayError(
+        "USAGE",
+        `Cannot read blob ${file} in the blob store ${this.root}: ${messageOf(error)}`,
+        { hint: BLOB_FOLDER.hint, details: { path: file }, cause: error },
+      );
     }
   }
 
@@ -93,7 +119,7 @@ export class BlobStore {
 
   private async tempPath(): Promise<string> {
     const dir = path.join(this.root, "sha256");
-    await mkdir(dir, { recursive: true });
+    await makeFolders(dir, BLOB_FOLDER);
     return path.join(dir, `.incoming-${process.pid}-${randomBytes(6).toString("hex")}`);
   }
 
@@ -106,7 +132,7 @@ export class BlobStore {
     } finally {
       await handle.close();
     }
-    await mkdir(path.dirname(dest), { recursive: true });
+    await makeFolders(path.dirname(dest), BLOB_FOLDER);
     await rename(tmp, dest);
     return { contentHash, size, path: dest };
   }

@@ -120,7 +120,7 @@ function stepToJson(cs: ChainStep): StepJson {
     input_hash: s.inputHash,
     env_hash: s.envHash,
     trace_id: s.traceId,
-    started_at: s.startedAt?.toISOString() ?? null,
+    started_at: s.startedAt?.toISOString() ?? s.startedAtText,
     completed_at: s.completedAt?.toISOString() ?? null,
     multi_input: cs.multiInput,
     inputs: cs.inputs.map((i) => ({ name: i.name, artifact_id: i.artifact.id })),

@@ -26,6 +26,11 @@ export type ChainProblem =
     }
   | { kind: "bad_input_name"; stepId: string; position: number; name: string; reason: string };
 
+/** A name as a message shows it: a long one cut to its first 60 characters. */
+function shortName(name: string): string {
+  return name.length > 64 ? `${name.slice(0, 60)}...` : name;
+}
+
 /** Messages list at most this many problems; `details.problems` always holds all of them. */
 const LISTED = 20;
 
@@ -44,7 +49,7 @@ export function chainProblemMessage(p: ChainProblem): string {
     case "input_source_mismatch":
       return `step ${p.stepId}: source_artifact_id is ${p.sourceArtifactId ?? "NULL"} but the input at position 0 is ${p.firstInputArtifactId}`;
     case "bad_input_name":
-      return `step ${p.stepId}: input at position ${p.position} has name ${JSON.stringify(p.name)}, ${p.reason}`;
+      return `step ${p.stepId}: input at position ${p.position} has name ${JSON.stringify(shortName(p.name))}, ${p.reason}`;
   }
 }
 
@@ -55,6 +60,7 @@ export function inputNameProblem(name: string): string | null {
   if (name === "." || name === "..") return "which is not a file name";
   if (name === "params.json") return "which is reserved for /in/params.json";
   if (name.includes("\0")) return "which contains a NUL byte";
+  if (Buffer.byteLength(name, "utf8") > 255) return "which is longer than a file name's 255 bytes";
   return null;
 }
 

@@ -3,6 +3,8 @@ export { renderLineageTree, environmentLabel } from "./lineage-tree.js";
 export type { TreeOptions, TreeStyle } from "./lineage-tree.js";
 export { chainToJson, artifactToJson, environmentToJson } from "./chain-json.js";
 export type { ArtifactJson, ChainJson, EnvironmentJson, StepJson } from "./chain-json.js";
+export { epochSecondsOf, parseRecordedTime } from "./recorded-time.js";
+export type { RecordedTime } from "./recorded-time.js";
 export { stepTypeCounts } from "./step-type-counts.js";
 export type { StepTypeCount } from "./step-type-counts.js";
 export { environmentStateOf, isEnvironmentProblem } from "./environment-state.js";

@@ -7,20 +7,31 @@
 import { z } from "zod";
 import { ReplayError } from "../errors/index.js";
 import { isContentHash } from "../hashing/index.js";
+import { parseRecordedTime } from "./recorded-time.js";
 import type { Artifact, Environment, Step, StepInputRow } from "./types.js";
 
 const contentHash = z
   .string()
   .refine(isContentHash, { error: "is not 'sha256:' followed by 64 lowercase hex digits" });
 
-// Timestamps arrive as Date (native columns) or as ISO text (to_jsonb); both become a valid Date.
-const timestamp = z.union([z.date(), z.string()]).transform((value, ctx) => {
-  const date = value instanceof Date ? value : new Date(value);
-  if (Number.isNaN(date.getTime())) {
+// Timestamps arrive as Date or ±Infinity (native columns) or as text (to_jsonb), in every form
+// PostgreSQL holds (recorded-time.ts).
+const recordedTime = z.union([z.date(), z.string(), z.number()]).transform((value, ctx) => {
+  const time = parseRecordedTime(value);
+  if (time === undefined) {
     ctx.addIssue({ code: "custom", message: "is not a valid timestamp" });
     return z.NEVER;
   }
-  return date;
+  return time;
+});
+
+// A timestamp that only describes (created_at, completed_at): a point a Date holds.
+const timestamp = recordedTime.transform((time, ctx) => {
+  if (time.kind !== "date") {
+    ctx.addIssue({ code: "custom", message: `is ${time.text}, not a point in time JavaScript can hold` });
+    return z.NEVER;
+  }
+  return time.date;
 });
 
 // int8 arrives as number (pg, as configured), bigint (raw PGlite) or a JSON number.
@@ -85,7 +96,7 @@ export const stepRowSchema = z
     input_hash: contentHash.nullable(),
     env_hash: contentHash.nullable(),
     trace_id: z.string().nullable(),
-    started_at: timestamp.nullable(),
+    started_at: recordedTime.nullable(),
     completed_at: timestamp.nullable(),
   })
   .transform((r): Step => ({
@@ -98,7 +109,9 @@ export const stepRowSchema = z
     inputHash: r.input_hash,
     envHash: r.env_hash,
     traceId: r.trace_id,
-    startedAt: r.started_at,
+    startedAt: r.started_at?.kind === "date" ? r.started_at.date : null,
+    sourceDateEpoch: r.started_at?.kind === "infinite" ? null : (r.started_at?.epochSeconds ?? null),
+    startedAtText: r.started_at === null || r.started_at.kind === "date" ? null : r.started_at.text,
     completedAt: r.completed_at,
     inputRows: [],
   }));

@@ -35,7 +35,12 @@ export interface Step {
   inputHash: string | null;
   envHash: string | null;
   traceId: string | null;
+  /** Null when NULL, and when it is no point a Date holds (see startedAtText). */
   startedAt: Date | null;
+  /** started_at in whole Unix seconds, truncated toward zero; null when NULL or ±infinity. */
+  sourceDateEpoch: number | null;
+  /** started_at as recorded when a Date cannot hold it (294276 AD, infinity); else null. */
+  startedAtText: string | null;
   completedAt: Date | null;
   /** Rows of processing_step_inputs in position order; empty for single-input steps. */
   inputRows: StepInputRow[];

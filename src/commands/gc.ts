@@ -53,9 +53,12 @@ export function registerGcCommand(program: Command): void {
     .action(async (options: GcOptions, command: Command) => {
       const settings = settingsOf(command);
       const engine = connectDockerEngine({ dockerHost: settings.dockerHost });
+      const left: string[] = [];
       const [reaped, folders] = await Promise.all([
         reapStale(engine),
-        reapStaleStaging(stagingBase(settings)),
+        reapStaleStaging(stagingBase(settings), undefined, (dir, reason) => {
+          left.push(`warning: could not remove the staging folder ${dir}: ${reason}`);
+        }),
       ]);
       let images = 0;
       if (options.images === true) {
@@ -70,6 +73,7 @@ export function registerGcCommand(program: Command): void {
       ];
       if (options.images === true) parts.push(`${images} image(s)`);
       process.stdout.write(`removed ${parts.join(", ")}\n`);
+      for (const line of left) process.stderr.write(`${line}\n`);
       // After the engine's part, which needs no registry: an unreachable database still fails gc (exit 3).
       process.stdout.write(`${await interruptDeadReplays(settings)}\n`);
     });

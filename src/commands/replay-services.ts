@@ -95,7 +95,8 @@ export function createReplayServices(settings: Settings, options: ServiceOptions
       await reaping;
       await executor.settled();
       if (used && options.signal?.aborted === true) await removeRunResources(engine, options.runId);
-      await staging?.dispose();
+      const left = await staging?.dispose();
+      if (left !== undefined) options.log(`warning: ${left}`);
     },
   });
 }

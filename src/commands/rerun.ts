@@ -12,10 +12,14 @@ import { createReplayServices } from "./replay-services.js";
 import { replaySigning, type ReplaySigning } from "./replay-signing.js";
 import { TerminalReporter } from "./rerun-reporter.js";
 import { relayInterrupts } from "./interrupts.js";
+import { parseOptions } from "./usage-error.js";
+
+const notEmpty = (flag: string) => z.string().min(1, `${flag} must not be empty`);
 
 const optionsSchema = z.object({
-  out: z.string().min(1).optional(),
-  from: z.string().min(1).optional(),
+  out: notEmpty("--out").optional(),
+  from: notEmpty("--from").optional(),
+  force: z.boolean().default(false),
   strict: z.boolean().default(false),
   diff: z.boolean().default(false),
   json: z.boolean().default(false),
@@ -39,6 +43,10 @@ export function registerRerunCommand(program: Command): void {
       "output folder for manifest.json, artifacts/ and diffs/ (default: <home>/replays/<replay-id>)",
     )
     .option(
+      "--force",
+      "replace the replay already in the --out folder: its manifest.json, artifacts/ and diffs/ are removed first (without it, a folder that is not empty is refused, exit 6)",
+    )
+    .option(
       "--from <step-id>",
       "do not execute the steps upstream of this one: their recorded payloads are frozen inputs",
     )
@@ -59,13 +67,7 @@ export function registerRerunCommand(program: Command): void {
       `\n${exitCodesHelp([EXIT.ok, EXIT.notReproduced, EXIT.usage, EXIT.infrastructure, EXIT.registryData, EXIT.integrity, EXIT.output, EXIT.signingKey, EXIT.internal, EXIT.sigint, EXIT.sigterm])}`,
     )
     .action(async (artifactId: string, raw: unknown, command: Command) => {
-      const parsed = optionsSchema.safeParse(raw);
-      if (!parsed.success) {
-        throw new ReplayError("USAGE", parsed.error.issues.map((i) => i.message).join("; "), {
-          hint: "See `replay-runner rerun --help`.",
-        });
-      }
-      const opts = parsed.data;
+      const opts = parseOptions(optionsSchema, raw, "rerun");
       const settings = settingsOf(command);
       if (opts.dryRun) {
         // Reads only: no migration, no engine, no output folder.
@@ -114,6 +116,7 @@ export function registerRerunCommand(program: Command): void {
             strict: opts.strict,
             diff: opts.diff,
             jobs: opts.jobs,
+            force: opts.force,
             replayId,
             signal: interrupts.signal,
           },

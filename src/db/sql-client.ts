@@ -2,7 +2,7 @@
  * The one module that talks to PostgreSQL (node-postgres) and to the embedded PGlite.
  * Everything else depends on the small SqlClient interface, so both backends run the same SQL.
  */
-import { mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import v8 from "node:v8";
 // Types only: each backend's library is loaded when that backend is opened (pg ~120 ms, PGlite
@@ -11,6 +11,7 @@ import type { PGlite } from "@electric-sql/pglite";
 import type pg from "pg";
 import { redactDatabaseUrl, withoutDatabaseSecrets } from "../config/index.js";
 import { ReplayError, isReplayError, messageOf } from "../errors/index.js";
+import { makeFolders } from "../fs/index.js";
 import { acquirePidLock, type LockHolder } from "../locks/index.js";
 import { openServedRegistry } from "./remote-sql-client.js";
 import { SERVE_LOCK_LABEL } from "./serve-descriptor.js";
@@ -282,7 +283,10 @@ async function openEmbedded(dir: string, create: boolean, asServer: boolean): Pr
         details: { path: dataDir },
       });
     }
-    await mkdir(dataDir, { recursive: true });
+    await makeFolders(dataDir, {
+      what: "the embedded registry's folder",
+      hint: "Set REPLAY_HOME (or --home) to a folder you can write, or DATABASE_URL to a PostgreSQL registry.",
+    });
   }
   // PGlite is single-process: two processes on one data folder would corrupt it.
   const lock = await acquirePidLock(

@@ -67,7 +67,8 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCode, string>> = {
     "infrastructure unavailable: Docker, the database, an image build,\n       or (images push/pull) the image registry",
   [EXIT.registryData]: "the registry's rows do not form a replayable chain (cycle, dangling id, ...)",
   [EXIT.integrity]: "a frozen input or payload is missing or corrupted (rerun: --strict)",
-  [EXIT.output]: "the output folder (or the blob store) cannot be written",
+  [EXIT.output]:
+    "the output folder (or another folder replay-runner makes) cannot be written,\n       or --out holds another replay (--force replaces it)",
   [EXIT.attestationMalformed]: "verify-attestation: the file is not a DSSE envelope of an in-toto statement",
   [EXIT.signatureInvalid]:
     "verify-attestation: the signature does not verify (statement or signature altered)",

@@ -3,7 +3,7 @@
  * followed by one newline.
  */
 import { writeFile } from "node:fs/promises";
-import { canonicalJson, contentHashOf } from "../hashing/index.js";
+import { CanonicalJsonError, canonicalJson, contentHashOf, describeJsonError } from "../hashing/index.js";
 import type { HandlerContext, HandlerOutcome, StepHandler } from "./handler.js";
 import { singleInput } from "./single-input.js";
 
@@ -26,7 +26,9 @@ export const citeHandler: StepHandler = {
     try {
       bytes = citationBytes(parameters as Record<string, unknown>, source.contentHash);
     } catch (error) {
-      return { kind: "failed", reason: `parameters cannot be canonicalised: ${(error as Error).message}` };
+      if (!(error instanceof CanonicalJsonError)) throw error;
+      const step = context.chainStep.step.id;
+      return { kind: "failed", reason: `step ${step}: ${describeJsonError("parameters", error)}` };
     }
     await writeFile(context.outputFile, bytes);
     return {

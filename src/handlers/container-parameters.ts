@@ -5,13 +5,26 @@ import { CONTENT_HASH_RE } from "../hashing/index.js";
 export const DEFAULT_TIMEOUT_S = 3600;
 export const DEFAULT_MEMORY_MB = 2048;
 
-/** A plain file name under /in/ or /code/: no `/`, not `.` or `..`, no NUL. */
+/** A file name holds at most this many bytes (NAME_MAX), whatever the characters. */
+const NAME_MAX_BYTES = 255;
+
+/** A plain file name under /in/ or /code/: no `/`, not `.` or `..`, no NUL, at most 255 bytes. */
 export const plainFileName = z
   .string()
   .min(1)
-  .max(255)
-  .refine((n) => !n.includes("/") && !n.includes("\0") && n !== "." && n !== "..", {
-    error: "must be a plain file name (no '/', not '.' or '..')",
+  .superRefine((n, ctx) => {
+    if (n.includes("/") || n.includes("\0") || n === "." || n === "..") {
+      ctx.addIssue({ code: "custom", message: "must be a plain file name (no '/', not '.' or '..')" });
+      return;
+    }
+    // Counted in bytes: 200 "é" are 400 bytes, which no file system takes as a name.
+    const bytes = Buffer.byteLength(n, "utf8");
+    if (bytes > NAME_MAX_BYTES) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be at most ${NAME_MAX_BYTES} bytes long in UTF-8, as a file name is (this one has ${bytes})`,
+      });
+    }
   });
 
 const parametersSchema = z.object({
@@ -24,7 +37,8 @@ const parametersSchema = z.object({
   args: z.unknown().optional(),
   timeout_s: z
     .number()
-    .positive()
+    // Timers count whole milliseconds: a shorter limit could only be reported falsely.
+    .min(0.001, "must be at least 0.001 (one millisecond): a shorter limit cannot be enforced")
     .max(7 * 24 * 3600)
     .optional(),
   memory_mb: z

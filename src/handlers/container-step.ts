@@ -6,8 +6,8 @@
  */
 import { createReadStream } from "node:fs";
 import type { BlobStore } from "../blobs/index.js";
-import type { Environment, EnvironmentState } from "../chain/types.js";
-import { canonicalJson } from "../hashing/index.js";
+import type { Environment, EnvironmentState, Step } from "../chain/types.js";
+import { CanonicalJsonError, canonicalJson, describeJsonError } from "../hashing/index.js";
 import { quotedReference } from "../images/image-reference.js";
 import type { ImageResolver, ResolvedImage } from "../images/types.js";
 import type { ContainerStepResult, PayloadSource, PreparedStep, StepExecutor } from "../runner/types.js";
@@ -30,7 +30,8 @@ export interface ContainerStepInvocation {
   runId: string;
   parameters: ContainerParameters;
   inputs: ReplayInput[];
-  startedAt: Date | null;
+  /** SOURCE_DATE_EPOCH (started_at in whole seconds); null: not set. */
+  sourceDateEpoch: number | null;
   environment: Environment | null;
   outputFile: string;
   signal?: AbortSignal | undefined;
@@ -67,6 +68,14 @@ export function prepareContainerStep(
 ): PreparedInvocation {
   const ready = (async (): Promise<Readiness> => {
     const { parameters } = invocation;
+    let params: Buffer;
+    try {
+      params = Buffer.from(canonicalJson(parameters.args), "utf8");
+    } catch (error) {
+      if (!(error instanceof CanonicalJsonError)) throw error;
+      const reason = `step ${invocation.stepId}: ${describeJsonError("parameters.args", error)}`;
+      return { kind: "refused", reason };
+    }
     const code = await deps.blobs.check(parameters.codeHash);
     if (code.state === "missing")
       return { kind: "refused", reason: `code blob ${parameters.codeHash} is missing: ${code.path}` };
@@ -83,10 +92,10 @@ export function prepareContainerStep(
       runId: invocation.runId,
       image: image.imageId,
       command: parameters.command,
-      params: Buffer.from(canonicalJson(parameters.args), "utf8"),
+      params,
       code: fileSource(parameters.codeName, deps.blobs.pathFor(parameters.codeHash), code.size),
-      env: stepEnvironment(invocation.startedAt),
-      timeoutMs: Math.round(parameters.timeoutS * 1000),
+      env: stepEnvironment(invocation.sourceDateEpoch),
+      timeoutMs: parameters.timeoutS * 1000,
       memoryBytes: parameters.memoryMb * 1024 * 1024,
       outputFile: invocation.outputFile,
       maxOutputBytes: MAX_OUTPUT_BYTES,
@@ -134,6 +143,19 @@ function environmentProblem(stepId: string, state: EnvironmentState): string | u
   return undefined;
 }
 
+/** What a step's started_at means for its SOURCE_DATE_EPOCH, when that is not the plain case. */
+function startedAtWarning(step: Step): string | undefined {
+  if (step.startedAtText === null) {
+    return step.startedAt === null
+      ? "started_at is NULL: SOURCE_DATE_EPOCH was never pinned for this step"
+      : undefined;
+  }
+  const recorded = JSON.stringify(step.startedAtText);
+  if (step.sourceDateEpoch === null)
+    return `started_at is ${recorded}, no point in time: SOURCE_DATE_EPOCH is not set for this step`;
+  return `started_at ${recorded} lies beyond what a JavaScript date holds: SOURCE_DATE_EPOCH=${step.sourceDateEpoch} is computed from the recorded text, and the files in /in and /code get mtime 0`;
+}
+
 function unprepared(outcome: HandlerOutcome): PreparedReplay {
   return { replay: () => Promise.resolve(outcome), discard: () => undefined };
 }
@@ -149,13 +171,13 @@ function prepareReplay(context: PrepareContext): PreparedReplay {
       "environment never pinned (env_hash is NULL): replayed in replay-base:bookworm with no packages",
     );
   }
-  if (step.startedAt === null)
-    context.warn("started_at is NULL: SOURCE_DATE_EPOCH was never pinned for this step");
+  const timeWarning = startedAtWarning(step);
+  if (timeWarning !== undefined) context.warn(timeWarning);
   const invocation = prepareContainerStep(context, {
     stepId: step.id,
     runId: context.runId,
     parameters: parsed.value,
-    startedAt: step.startedAt,
+    sourceDateEpoch: step.sourceDateEpoch,
     environment: environment.kind === "pinned" ? environment.environment : null,
     outputFile: context.outputFile,
     signal: context.signal,

@@ -1,7 +1,8 @@
 /** The exact environment variables a container step sees (contract, "Container steps"). */
 export const SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-export function stepEnvironment(startedAt: Date | null): Record<string, string> {
+/** `sourceDateEpoch`: started_at in whole seconds (chain/recorded-time.ts); null leaves it out. */
+export function stepEnvironment(sourceDateEpoch: number | null): Record<string, string> {
   const env: Record<string, string> = {
     HOME: "/work",
     TZ: "UTC",
@@ -11,7 +12,6 @@ export function stepEnvironment(startedAt: Date | null): Record<string, string> 
     PYTHONDONTWRITEBYTECODE: "1",
     PATH: SANDBOX_PATH,
   };
-  // Whole seconds, fraction dropped (truncated toward zero, also before 1970).
-  if (startedAt !== null) env.SOURCE_DATE_EPOCH = String(Math.trunc(startedAt.getTime() / 1000));
+  if (sourceDateEpoch !== null) env.SOURCE_DATE_EPOCH = String(sourceDateEpoch);
   return env;
 }

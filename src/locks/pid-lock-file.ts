@@ -2,7 +2,8 @@
  * An exclusive lock held as a file with the holder's pid in it. A lock whose holder process
  * is gone (crash, SIGKILL) is taken over, so a crash never blocks the next run.
  */
-import { open, readFile, rm } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { link, open, readFile, rm, writeFile } from "node:fs/promises";
 
 /** True when a process with this pid exists on this host (EPERM: it exists but is not ours). */
 export function pidAlive(pid: number): boolean {
@@ -35,6 +36,31 @@ export async function liveLockHolder(file: string): Promise<LockHolder | null> {
 }
 
 /**
+ * Creates `file` with `<pid> <label>` in it, in one step: the content is written to a private
+ * temporary file first and hard-linked to `file` (link fails when `file` exists), so no one
+ * ever reads a lock that exists but is still empty and takes it for a dead process's. Where
+ * hard links are refused, the file is created exclusively and then written.
+ */
+async function createLock(file: string, content: string): Promise<void> {
+  const tmp = `${file}.${process.pid}-${randomBytes(4).toString("hex")}.new`;
+  await writeFile(tmp, content, { flag: "wx" });
+  try {
+    await link(tmp, file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP") throw error;
+    const handle = await open(file, "wx");
+    try {
+      await handle.writeFile(content);
+    } finally {
+      await handle.close();
+    }
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+/**
  * Creates `file` exclusively with `<pid> <label>`. When a live process holds it, `whenHeld`
  * builds the error to throw; other file-system errors are passed to `onError`.
  */
@@ -45,12 +71,7 @@ export async function acquirePidLock(
 ): Promise<PidLock> {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const handle = await open(file, "wx");
-      try {
-        await handle.writeFile(`${process.pid} ${label}\n`);
-      } finally {
-        await handle.close();
-      }
+      await createLock(file, `${process.pid} ${label}\n`);
       return { release: () => rm(file, { force: true }) };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;

@@ -30,12 +30,13 @@ export async function describeArtifact(
   id: string,
 ): Promise<ArtifactDescription> {
   const artifact = await loadArtifact(db, id);
-  const stepRows = await db.query<{ id: string }>(
-    "SELECT * FROM processing_steps WHERE target_artifact_id = $1 ORDER BY id",
+  // As JSON, like the walk: a started_at beyond what the drivers' Date holds arrives as its text.
+  const stepRows = await db.query<{ row: { id: string } }>(
+    "SELECT to_jsonb(s) AS row FROM processing_steps s WHERE target_artifact_id = $1 ORDER BY id",
     [id],
   );
   const producers: ArtifactDescription["producers"] = [];
-  for (const row of stepRows) {
+  for (const { row } of stepRows) {
     const step = parseRowOrThrow(stepRowSchema, "processing_steps", row.id, row);
     const inputRows = await db.query(
       "SELECT * FROM processing_step_inputs WHERE step_id = $1 ORDER BY position",

@@ -65,7 +65,7 @@ export function descriptionToJson(d: ArtifactDescription): DescriptionJson {
       input_hash: step.inputHash,
       env_hash: step.envHash,
       environment: environmentToJson(environment),
-      started_at: step.startedAt?.toISOString() ?? null,
+      started_at: step.startedAt?.toISOString() ?? step.startedAtText,
       completed_at: step.completedAt?.toISOString() ?? null,
     })),
   };

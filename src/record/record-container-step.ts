@@ -8,6 +8,7 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { BlobStore } from "../blobs/index.js";
+import { epochSecondsOf } from "../chain/index.js";
 import type { SqlClient } from "../db/index.js";
 import { ReplayError, messageOf } from "../errors/index.js";
 import {
@@ -139,7 +140,7 @@ export async function recordContainerStep(
     runId: deps.runId,
     parameters: prepared.parsed,
     inputs,
-    startedAt,
+    sourceDateEpoch: epochSecondsOf(startedAt),
     environment: environment === null ? null : asEnvironment(environment),
     outputFile,
     signal: deps.signal,

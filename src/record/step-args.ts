@@ -2,7 +2,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ReplayError, messageOf } from "../errors/index.js";
-import { canonicalJson } from "../hashing/index.js";
+import { CanonicalJsonError, canonicalJson, describeJsonError } from "../hashing/index.js";
 
 /** undefined when --args is absent: `args` is then left out and /in/params.json holds `null`. */
 export async function parseStepArgs(raw: string | undefined, cwd = process.cwd()): Promise<unknown> {
@@ -32,7 +32,8 @@ export async function parseStepArgs(raw: string | undefined, cwd = process.cwd()
   try {
     canonicalJson(value);
   } catch (error) {
-    throw new ReplayError("USAGE", `${where} cannot be written as canonical JSON: ${messageOf(error)}.`, {
+    const what = error instanceof CanonicalJsonError ? describeJsonError("args", error) : messageOf(error);
+    throw new ReplayError("USAGE", `${where} cannot be written as canonical JSON: ${what}.`, {
       hint: "Use finite numbers only.",
     });
   }

@@ -38,9 +38,11 @@ export async function dryRunReplay(
   options: { artifactId: string; from?: string | undefined },
 ): Promise<DryRunPlan> {
   const t0 = performance.now();
+  const blobs = new VerifiedBlobs(blobRoot);
+  await blobs.checkRoot();
   const plan = await planReplay(db, options);
   const t1 = performance.now();
-  const problems = await integrityProblems(plan, new VerifiedBlobs(blobRoot));
+  const problems = await integrityProblems(plan, blobs);
   const t2 = performance.now();
   return {
     target_artifact_id: plan.chain.target.id,

@@ -30,6 +30,8 @@ export {
 } from "./dead-owners.js";
 export type { InterruptedOrphan, OrphanRow, OwnerJudge } from "./dead-owners.js";
 export { diffPayloads } from "./diff-report.js";
-export { OutDir, safeFileName } from "./out-dir.js";
+export { OutDir } from "./out-dir.js";
+export type { OutDirOptions } from "./out-dir.js";
+export { hashedFileName, safeFileName } from "./safe-file-name.js";
 export { dryRunReplay } from "./dry-run.js";
 export type { DryRunPlan, DryRunStep } from "./dry-run.js";

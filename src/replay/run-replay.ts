@@ -29,7 +29,7 @@ import {
   type ManifestInput,
   type ManifestStep,
 } from "./manifest.js";
-import { OutDir, removeQuietly, safeFileName } from "./out-dir.js";
+import { OutDir, removeQuietly } from "./out-dir.js";
 import { describeBadBlob, integrityProblems, planReplay } from "./plan-replay.js";
 import { interruptOrphanedReplays, localJudge } from "./dead-owners.js";
 import { ProgressWriter, finishReplayRecord, startReplayRecord } from "./replay-record.js";
@@ -68,6 +68,11 @@ export interface ReplayOptions {
   strict?: boolean | undefined;
   diff?: boolean | undefined;
   jobs?: number | undefined;
+  /**
+   * Replace a previous replay in `outDir` (its manifest, artifacts/ and diffs/ are removed before
+   * anything runs); without it a folder that is not empty is refused (out-dir.ts).
+   */
+  force?: boolean | undefined;
   /** An id created beforehand (the API queues replays); otherwise a new one. */
   replayId?: string | undefined;
   signal?: AbortSignal | undefined;
@@ -107,6 +112,7 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
   // The engine check overlaps the walk; only a chain with container steps waits for its answer.
   const preflight = deps.preflight?.();
   preflight?.catch(() => undefined);
+  await blobs.checkRoot();
   const { chain, executed, frozen, willRun } = await planReplay(deps.db, options);
 
   if (options.strict === true) {
@@ -123,9 +129,12 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
     }
   }
 
-  if (executed.some((cs) => handlerFor(cs.step.stepType)?.mode === "container")) await preflight;
+  if (executed.some((cs) => handlerFor(cs.step.stepType)?.mode === "container")) {
+    await preflight;
+    await deps.executor.ready?.();
+  }
 
-  const out = await OutDir.acquire(options.outDir, replayId);
+  const out = await OutDir.acquire(options.outDir, replayId, { force: options.force });
   let record: AsyncDisposable | undefined;
   try {
     // A replay whose process died stays "running" until someone looks: the next replay does.
@@ -311,7 +320,7 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
         environment: cs.environment.kind,
         image: null,
         trace_id: step.traceId,
-        recorded_started_at: step.startedAt?.toISOString() ?? null,
+        recorded_started_at: step.startedAt?.toISOString() ?? step.startedAtText,
         started_at: null,
         finished_at: null,
         duration_ms: 0,
@@ -464,7 +473,7 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
           // Loaded only here: most replays never diff, and `diff` costs ~7 ms to load.
           const { diffPayloads } = await import("./diff-report.js");
           const report = await diffPayloads(blobs.pathFor(target.contentHash), file, target.id);
-          row.diff = out.relative(await out.writeText(`diffs/${safeFileName(step.id)}.diff`, report.text));
+          row.diff = out.relative(await out.writeDiff(step.id, report.text));
           diffSummary = report.summary;
         } else {
           warnings.push("diff: the live payload's blob is not available to compare with");
@@ -480,6 +489,9 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
       rows.push(result.row);
     }
     await progress.close();
+    // Finished steps' containers and staged folders are removed in the background; what could
+    // not be removed is a warning of this replay, never part of a verdict.
+    for (const problem of (await deps.executor.settled?.()) ?? []) warn(`clean-up: ${problem}`);
     const upstreamOf = new Map(executed.map((cs) => [cs.step.id, cs.upstreamStepIds.filter(willRun)]));
     const firstDivergence = markDivergence(rows, upstreamOf);
     const finishedAt = new Date();

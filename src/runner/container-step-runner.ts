@@ -69,9 +69,13 @@ export function checkRequestNames(request: ContainerStepRequest): string | undef
   return inputNameProblem(request.inputs) ?? codeNameProblem(request.code);
 }
 
+/** Latest Unix second a Date (and so a tar header) holds. */
+const LAST_DATE_SECOND = 8.64e12;
+
+/** The staged files' mtime: SOURCE_DATE_EPOCH, or 0 before 1970 and beyond what a Date holds. */
 function sourceDateEpoch(env: Record<string, string>): number {
   const value = Number(env.SOURCE_DATE_EPOCH);
-  return Number.isSafeInteger(value) && value >= 0 ? value : 0;
+  return Number.isSafeInteger(value) && value >= 0 && value <= LAST_DATE_SECOND ? value : 0;
 }
 
 /** What one step holds in the engine and on the host, whichever half it got to. */
@@ -87,6 +91,8 @@ export class DockerStepExecutor implements StepExecutor, AsyncDisposable {
   private staging: StagingRoot | undefined;
   private readonly bindOut: boolean;
   private readonly cleanups = new Set<Promise<void>>();
+  /** What background clean-up could not remove, until settled() hands it out. */
+  private cleanupProblems: string[] = [];
 
   constructor(options: DockerStepExecutorOptions) {
     this.engine = options.engine;
@@ -116,7 +122,7 @@ export class DockerStepExecutor implements StepExecutor, AsyncDisposable {
     preparing.catch(() => undefined); // run() reports it
     let done = false;
     const release = () => {
-      this.release(preparing, held);
+      this.release(preparing, held, request.stepId);
     };
     return {
       run: async (inputs: PayloadSource[]): Promise<ContainerStepResult> => {
@@ -164,9 +170,14 @@ export class DockerStepExecutor implements StepExecutor, AsyncDisposable {
     };
   }
 
-  /** Resolves once every finished step's container and folder are removed. */
-  async settled(): Promise<void> {
+  async ready(): Promise<void> {
+    await this.staging?.prepare();
+  }
+
+  /** Resolves once every finished step's container and folder are removed, with what was left. */
+  async settled(): Promise<string[]> {
     while (this.cleanups.size > 0) await Promise.all(this.cleanups);
+    return this.cleanupProblems.splice(0);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -209,7 +220,7 @@ export class DockerStepExecutor implements StepExecutor, AsyncDisposable {
    * Removes the step's container, then the folder it mounted, while the next step already
    * runs: the result is known, only the clean-up is left (a few ms to tens of ms per step).
    */
-  private release(preparing: Promise<void>, held: StepResources): void {
+  private release(preparing: Promise<void>, held: StepResources, stepId: string): void {
     const cleanup = (async () => {
       await preparing.catch(() => undefined);
       const { container, transport } = held;
@@ -218,8 +229,13 @@ export class DockerStepExecutor implements StepExecutor, AsyncDisposable {
       container?.attached?.destroy();
       // If the engine is gone this fails too; the reaper removes what is left on the next run.
       if (container !== undefined) await this.engine.removeContainer(container.id).catch(() => undefined);
-      if (transport !== undefined)
-        await Promise.resolve(transport[Symbol.asyncDispose]()).catch(() => undefined);
+      // A staged folder that resists (a mount point in it, a file system that refuses) stays
+      // until `gc`; the step's result stands, the replay says what was left.
+      if (transport !== undefined) {
+        await Promise.resolve(transport[Symbol.asyncDispose]()).catch((error: unknown) => {
+          this.cleanupProblems.push(`step ${stepId}: its staged files were not removed: ${messageOf(error)}`);
+        });
+      }
     })();
     this.cleanups.add(cleanup);
     void cleanup.finally(() => this.cleanups.delete(cleanup));

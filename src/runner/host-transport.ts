@@ -26,6 +26,7 @@ import {
 } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
+import { removeTree } from "../fs/index.js";
 import { hashOpenFile } from "../hashing/index.js";
 import { NO_OUTPUT, takeOutputArchive } from "./archive-transport.js";
 import type { DockerEngine } from "./engine-port.js";
@@ -175,7 +176,8 @@ export async function hostTransport(
   options: HostTransportOptions,
 ): Promise<StepTransport> {
   const folder = await root.stepFolder();
-  const dispose = () => rm(folder, { recursive: true, force: true });
+  // Whatever the step left in /out, however deep (removeTree says why fs.rm is not enough).
+  const dispose = () => removeTree(folder);
   try {
     const inDir = path.join(folder, "in");
     const codeDir = path.join(folder, "code");

@@ -9,6 +9,8 @@ import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { messageOf } from "../errors/index.js";
+import { makeFolders, removeTree } from "../fs/index.js";
 import { pidAlive } from "../locks/index.js";
 
 const OWNER_SUFFIX = ".owner";
@@ -21,6 +23,12 @@ export class StagingRoot {
     this.base = path.resolve(base);
   }
 
+  /** Creates this process's folder now: a REPLAY_HOME where it cannot be made fails here, once. */
+  async prepare(): Promise<void> {
+    this.own ??= this.create();
+    await this.own;
+  }
+
   /** A fresh, empty folder for one step (0700: no other host user can reach what it holds). */
   async stepFolder(): Promise<string> {
     this.own ??= this.create();
@@ -28,7 +36,14 @@ export class StagingRoot {
   }
 
   private async create(): Promise<string> {
-    await mkdir(this.base, { recursive: true, mode: 0o700 });
+    await makeFolders(
+      this.base,
+      {
+        what: "the staging folder",
+        hint: "Set REPLAY_HOME (or --home) to a folder you can write, or REPLAY_HOST_MOUNTS=off.",
+      },
+      0o700,
+    );
     const dir = path.join(this.base, randomBytes(8).toString("hex"));
     // The owner file first: a folder is never left without one to say whose it is.
     await writeFile(`${dir}${OWNER_SUFFIX}`, `${process.pid} ${os.hostname()}\n`, { flag: "wx" });
@@ -36,15 +51,24 @@ export class StagingRoot {
     return dir;
   }
 
-  /** Removes this process's folder (steps remove their own subfolders as they end). */
-  async dispose(): Promise<void> {
+  /**
+   * Removes this process's folder (steps remove their own subfolders as they end). Never throws:
+   * returns what could not be removed, for a warning. Its owner file then stays, so that `gc` or
+   * the next replay removes the rest once this process is gone.
+   */
+  async dispose(): Promise<string | undefined> {
     const own = this.own;
     this.own = undefined;
-    if (own === undefined) return;
+    if (own === undefined) return undefined;
     const dir = await own.catch(() => undefined);
-    if (dir === undefined) return;
-    await rm(dir, { recursive: true, force: true });
-    await rm(`${dir}${OWNER_SUFFIX}`, { force: true });
+    if (dir === undefined) return undefined;
+    try {
+      await removeTree(dir);
+      await rm(`${dir}${OWNER_SUFFIX}`, { force: true });
+      return undefined;
+    } catch (error) {
+      return `staged files were left in ${dir} (replay-runner gc removes them): ${messageOf(error)}`;
+    }
   }
 }
 
@@ -55,6 +79,8 @@ export class StagingRoot {
 export async function reapStaleStaging(
   base: string,
   alive: (pid: number) => boolean = pidAlive,
+  /** Told about a folder that could not be removed (it is tried again next time). */
+  failed: (dir: string, reason: string) => void = () => undefined,
 ): Promise<string[]> {
   let names: string[];
   try {
@@ -72,11 +98,12 @@ export async function reapStaleStaging(
     if (owner !== host || pid === process.pid || alive(pid)) continue;
     const dir = ownerFile.slice(0, -OWNER_SUFFIX.length);
     try {
-      await rm(dir, { recursive: true, force: true });
+      await removeTree(dir);
       await rm(ownerFile, { force: true });
       reaped.push(dir);
-    } catch {
+    } catch (error) {
       // Another process reaping the same folder, or a step's leftovers that resist: next time.
+      failed(dir, messageOf(error));
     }
   }
   return reaped;

@@ -138,7 +138,8 @@ export async function runContainer(
     if (killed === "timeout") {
       throw new StepFailure(
         "timeout",
-        `the step ran longer than its limit of ${request.timeoutMs / 1000} s and was killed`,
+        // toPrecision: 1.1 s is 1100.0000000000002 ms, and should read as 1.1 again.
+        `the step ran longer than its limit of ${Number((request.timeoutMs / 1000).toPrecision(12))} s and was killed`,
       );
     }
     if (exitCode !== 0) {

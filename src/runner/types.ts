@@ -82,4 +82,14 @@ export interface PreparedStep {
 export interface StepExecutor {
   runStep(request: ContainerStepRequest): Promise<ContainerStepResult>;
   prepareStep(request: PreparedStepRequest): PreparedStep;
+  /**
+   * Makes what every step needs on the host (host mounts' staging folder), before any step runs:
+   * a folder that cannot be created is an error of the replay (exit 6), not of each step.
+   */
+  ready?(): Promise<void>;
+  /**
+   * Waits until finished steps are cleaned up (removed in the background) and returns what
+   * could not be removed since the last call: warnings, never failures.
+   */
+  settled?(): Promise<string[]>;
 }

@@ -209,6 +209,9 @@ export class ReplayWorker {
           from: options.from ?? undefined,
           strict: options.strict,
           diff: options.diff,
+          // The folder is this replay's own (named after its id): what is there is an earlier
+          // attempt of it (a job retried after a restart), replaced.
+          force: true,
           replayId,
           signal,
         },

@@ -5,7 +5,7 @@
  * service-restarts.test.ts, which runs alone.
  */
 import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -94,30 +94,35 @@ describe("infrastructure faults", () => {
     expect(await strayFiles(out)).toEqual([]);
   });
 
-  it("a disk full while writing the manifest is exit 6; the previous manifest stays intact", async () => {
-    const out = path.join(registry.dir, "small-disk");
-    await mkdir(out);
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=128k", "tmpfs", out]);
+  it("a disk full while writing the manifest is exit 6, with no half-written manifest", async () => {
+    const disk = path.join(registry.dir, "small-disk");
+    await mkdir(disk);
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=128k", "tmpfs", disk]);
     try {
-      const cli = () => runCli(["rerun", "copy", "--out", out], { env: registry.env, cwd: registry.dir });
-      expect((await cli()).code).toBe(0);
-      const previous = await readFile(path.join(out, "manifest.json"), "utf8");
+      // Two replays on one small disk: a folder holds one replay (a second one is refused).
+      const cli = (out: string) =>
+        runCli(["rerun", "copy", "--out", out], { env: registry.env, cwd: registry.dir });
+      const first = path.join(disk, "first");
+      expect((await cli(first)).code).toBe(0);
+      const previous = await readFile(path.join(first, "manifest.json"), "utf8");
       expect(previous.length).toBeGreaterThan(24_000);
       // Leave room for the lock and the payload, not for a second manifest.
       const free = () =>
-        Number(execFileSync("df", ["--output=avail", "-B1", out], { encoding: "utf8" }).split("\n")[1]);
-      await writeFile(path.join(out, "filler"), Buffer.alloc(Math.max(0, free() - 16 * 1024)));
-      const result = await cli();
+        Number(execFileSync("df", ["--output=avail", "-B1", disk], { encoding: "utf8" }).split("\n")[1]);
+      await writeFile(path.join(disk, "filler"), Buffer.alloc(Math.max(0, free() - 16 * 1024)));
+      const out = path.join(disk, "second");
+      const result = await cli(out);
       expect(result.code).toBe(6);
       expect(result.stderr).toMatch(
-        /^error: Cannot write manifest\.json in the output folder .*small-disk: .*ENOSPC/m,
+        /^error: Cannot write manifest\.json in the output folder .*small-disk\/second: .*ENOSPC/m,
       );
-      expect(await readFile(path.join(out, "manifest.json"), "utf8")).toBe(previous);
-      expect(await strayFiles(out)).toEqual([]);
+      expect(await readdir(out)).toEqual(["artifacts"]);
+      expect(await readFile(path.join(first, "manifest.json"), "utf8")).toBe(previous);
+      expect(await strayFiles(disk)).toEqual([]);
       expect(await leftoversOf(result.pid)).toEqual({ containers: [], volumes: [] });
       expect(await registryDigest(registry)).toBe(digestBefore);
     } finally {
-      execFileSync("umount", [out]);
+      execFileSync("umount", [disk]);
     }
   });
 });

@@ -325,7 +325,9 @@ describe.each(BACKENDS)("rerun flags (%s)", (backend) => {
     await writeFile(file, "");
     const result = await cli(["rerun", "ok-upper", "--out", path.join(file, "sub")]);
     expect(result.code).toBe(6);
-    expect(result.stderr).toMatch(/^error: Cannot create folders in the output folder .*a-file\/sub/m);
+    expect(result.stderr).toMatch(
+      /^error: Cannot create the output folder .*a-file\/sub: .*a-file is a file, not a folder\.$/m,
+    );
     await rm(file);
   });
 

@@ -1,0 +1,3 @@
+export { makeFolders } from "./make-folders.js";
+export type { FolderPurpose } from "./make-folders.js";
+export { TreeRemovalError, removeTree } from "./remove-tree.js";
