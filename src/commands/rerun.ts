@@ -2,7 +2,7 @@
 import path from "node:path";
 import { Option, type Command } from "commander";
 import { z } from "zod";
-import { EXIT, ReplayError, exitCodesHelp } from "../errors/index.js";
+import { EXIT, exitCodesHelp } from "../errors/index.js";
 import { dryRunReplay, exitCodeOf, newReplayId, runReplay } from "../replay/index.js";
 import { visibleJson, visibleLines } from "../terminal/index.js";
 import { VERSION } from "../version.js";
