@@ -27,6 +27,10 @@ export interface Settings {
    * "auto" (the default) uses them when the engine is on this host (a unix socket); "off" never.
    */
   hostMounts: boolean;
+  /** REPLAY_DIFF_IMAGE: the image `--diff` runs diffoscope in (default replay-diffoscope:bookworm). */
+  diffImage: string | undefined;
+  /** REPLAY_DIFF_TIMEOUT_S: the wall clock of one diff (default src/diagnose/diff-limits.ts). */
+  diffTimeoutS: number | undefined;
 }
 
 export interface SettingsFlags {
@@ -56,6 +60,34 @@ function maxOutputBytesOf(raw: string | undefined): number | undefined {
       `REPLAY_MAX_OUTPUT_BYTES "${raw}" is not a positive whole number of bytes.`,
       {
         hint: "Set it to e.g. 10737418240 (10 GiB), or unset it for the default.",
+      },
+    );
+  }
+  return value;
+}
+
+/** A Docker image reference: what `docker image inspect` accepts, nothing a shell could misread. */
+const IMAGE_REF = /^[a-z0-9][a-z0-9._/-]{0,200}(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(@sha256:[0-9a-f]{64})?$/;
+
+function diffImageOf(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!IMAGE_REF.test(raw)) {
+    throw new ReplayError("USAGE", `REPLAY_DIFF_IMAGE "${raw}" is not an image reference.`, {
+      hint: "Unset it for replay-diffoscope:bookworm, or name an image such as my-diffoscope:bookworm.",
+    });
+  }
+  return raw;
+}
+
+function diffTimeoutOf(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1 || value > 86_400) {
+    throw new ReplayError(
+      "USAGE",
+      `REPLAY_DIFF_TIMEOUT_S "${raw}" is not a whole number of seconds from 1 to 86400.`,
+      {
+        hint: "Set it to e.g. 600, or unset it for the default (180).",
       },
     );
   }
@@ -108,5 +140,7 @@ export function resolveSettings(
     pipIndexUrl: nonEmpty(env.REPLAY_PIP_INDEX_URL),
     maxOutputBytes: maxOutputBytesOf(nonEmpty(env.REPLAY_MAX_OUTPUT_BYTES)),
     hostMounts: hostMountsOf(nonEmpty(env.REPLAY_HOST_MOUNTS), dockerHost),
+    diffImage: diffImageOf(nonEmpty(env.REPLAY_DIFF_IMAGE)),
+    diffTimeoutS: diffTimeoutOf(nonEmpty(env.REPLAY_DIFF_TIMEOUT_S)),
   };
 }

@@ -18,7 +18,6 @@ export {
   statusOf,
 } from "./replay-record.js";
 export type { ReplayStatus } from "./replay-record.js";
-export { diffPayloads } from "./diff-report.js";
 export { OutDir, safeFileName } from "./out-dir.js";
 export { dryRunReplay } from "./dry-run.js";
 export type { DryRunPlan, DryRunStep } from "./dry-run.js";

@@ -9,6 +9,7 @@ import os from "node:os";
 import pLimit from "p-limit";
 import type { BlobStore } from "../blobs/index.js";
 import type { ChainStep } from "../chain/types.js";
+import type { PayloadDiffer } from "../diagnose/index.js";
 import type { SqlClient } from "../db/index.js";
 import { ReplayError, messageOf } from "../errors/index.js";
 import {
@@ -42,6 +43,8 @@ export interface ReplayDeps {
   images: ImageResolver;
   toolVersion: string;
   reporter?: ReplayReporter | undefined;
+  /** Explains mismatches for --diff (diffoscope in the sandbox); undefined: the built-in diff. */
+  differ?: PayloadDiffer | undefined;
   /**
    * Checks the engine (and starts sweeping what crashed runs left). Started with the walk;
    * awaited before anything runs when some step needs containers: exit 3 early if the engine
@@ -441,11 +444,26 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
       if (!row.ok && options.diff === true && !outputMatches && step.stepType !== "ingest") {
         const live = await blobs.check(target.contentHash).catch(() => null);
         if (live?.state === "intact") {
-          // Loaded only here: most replays never diff, and `diff` costs ~7 ms to load.
-          const { diffPayloads } = await import("./diff-report.js");
-          const report = await diffPayloads(blobs.pathFor(target.contentHash), file, target.id);
-          row.diff = out.relative(await out.writeText(`diffs/${safeFileName(step.id)}.diff`, report.text));
-          diffSummary = report.summary;
+          // Loaded only here: most replays never diff. The verdict above is final; the diff
+          // only adds the row's `diff` and warnings (src/diagnose/step-diff.ts).
+          const { explainMismatch } = await import("../diagnose/index.js");
+          const explained = await explainMismatch(
+            deps.differ,
+            {
+              runId: replayId,
+              stepId: step.id,
+              label: target.id,
+              recordedFile: blobs.pathFor(target.contentHash),
+              replayedFile: file,
+              scratchFile: out.partialPath(`${step.id}.diff`),
+              signal,
+            },
+            out,
+            safeFileName(step.id),
+          );
+          row.diff = explained.diff;
+          warnings.push(...explained.warnings);
+          diffSummary = explained.diff?.explanation;
         } else {
           warnings.push("diff: the live payload's blob is not available to compare with");
         }

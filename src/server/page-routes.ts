@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { SqlQueryable } from "../db/index.js";
 import { walkChain } from "../chain/index.js";
 import type { AppDeps } from "./app-deps.js";
-import { readDiffFile } from "./diff-files.js";
+import { readStepDiffFile } from "./diff-files.js";
 import { artifactPage } from "./pages/artifact-page.js";
 import { seg } from "./pages/html.js";
 import { indexPage } from "./pages/index-page.js";
@@ -17,13 +17,14 @@ import { parseInput } from "./validate.js";
 
 const goQuerySchema = z.object({ artifact: z.string().trim().min(1).max(512) });
 
+/** The text of each built-in diff; diffoscope's reports are framed from their own route instead. */
 async function diffsOf(view: ReplayView): Promise<Map<string, DiffText>> {
   const diffs = new Map<string, DiffText>();
   const outDir = view.row.out_dir;
   if (view.manifest === null || outDir === null) return diffs;
   for (const step of view.manifest.steps) {
-    if (step.diff === null) continue;
-    const diff = await readDiffFile(outDir, step.diff);
+    if (step.diff === null || step.diff.files.html !== null) continue;
+    const diff = await readStepDiffFile(outDir, step.diff, "text", 256 * 1024);
     if (diff !== null) diffs.set(step.step_id, diff);
   }
   return diffs;

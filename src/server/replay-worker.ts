@@ -4,6 +4,7 @@
  * made on another server, and a failure record when a replay cannot even start.
  */
 import type { SqlClient } from "../db/index.js";
+import type { PayloadDiffer } from "../diagnose/index.js";
 import { ReplayError, exitCodeFor, messageOf } from "../errors/index.js";
 import type { ImageResolver } from "../images/types.js";
 import { failReplayRecord, runReplay } from "../replay/index.js";
@@ -15,6 +16,8 @@ import type { WorkerIdentity } from "./worker-identity.js";
 export interface ReplayServicesLike extends AsyncDisposable {
   executor: StepExecutor;
   images: ImageResolver;
+  /** For replays queued with diff: true; undefined: the built-in diff. */
+  differ?: PayloadDiffer | undefined;
   preflight(): Promise<void>;
 }
 
@@ -132,6 +135,7 @@ export class ReplayWorker {
           blobRoot: this.deps.blobRoot,
           executor: services.executor,
           images: services.images,
+          differ: services.differ,
           preflight: () => services.preflight(),
           toolVersion: this.deps.toolVersion,
           reporter: {
