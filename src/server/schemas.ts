@@ -66,14 +66,12 @@ export const stepDiffSchema = z.union([
     files: z.object({ text: z.string(), html: z.string().nullable(), json: z.string().nullable() }),
     truncated: z.boolean(),
   }),
-  z
-    .string()
-    .transform((text) => ({
-      tool: "builtin",
-      explanation: "",
-      files: { text, html: null, json: null },
-      truncated: false,
-    })),
+  z.string().transform((text) => ({
+    tool: "builtin",
+    explanation: "",
+    files: { text, html: null, json: null },
+    truncated: false,
+  })),
 ]);
 export type StepDiffView = z.infer<typeof stepDiffSchema>;
 

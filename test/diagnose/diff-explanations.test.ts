@@ -12,39 +12,7 @@ import { RegistryFixture } from "../support/registry-fixture.js";
 import { runCli } from "../support/run-cli.js";
 import { BACKENDS, createTestRegistry, type TestRegistry } from "../support/test-registry.js";
 import { diffoscopeTool } from "./diffoscope-tool.js";
-import {
-  GZIP_CONTENT,
-  GZIP_SCRIPT,
-  JSON_RECORDED,
-  JSON_SCRIPT,
-  PNG_SCRIPT,
-  gzipWithMtime,
-  pngWithTime,
-  svgFigure,
-  svgScript,
-} from "./science-payloads.js";
-
-export async function seedSciencePayloads(f: RegistryFixture): Promise<void> {
-  await f.artifact("raw", "station,temp\n");
-  await f.step({ id: "s-raw", target: "raw", stepType: "ingest", inputHash: null });
-  const steps = [
-    {
-      id: "s-gzip",
-      target: "table.csv.gz",
-      payload: gzipWithMtime(GZIP_CONTENT, 1747699200),
-      script: GZIP_SCRIPT,
-    },
-    { id: "s-png", target: "figure.png", payload: pngWithTime(2025), script: PNG_SCRIPT },
-    {
-      id: "s-svg",
-      target: "figure.svg",
-      payload: svgFigure("2025-05-20T00:00:00Z"),
-      script: svgScript("2026-01-02T03:04:05Z"),
-    },
-    { id: "s-json", target: "summary.json", payload: JSON_RECORDED, script: JSON_SCRIPT },
-  ];
-  for (const s of steps) await f.scriptStep({ ...s, source: "raw" });
-}
+import { seedSciencePayloads } from "./science-payloads.js";
 
 async function readManifest(dir: string): Promise<Manifest> {
   return JSON.parse(await readFile(path.join(dir, "manifest.json"), "utf8")) as Manifest;

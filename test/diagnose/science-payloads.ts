@@ -5,6 +5,7 @@
  * different stamp, so the two differ in exactly the part the explanation must name.
  */
 import { deflateRawSync, deflateSync, crc32 } from "node:zlib";
+import type { RegistryFixture } from "../support/registry-fixture.js";
 
 export const GZIP_CONTENT = "station,temp\nOslo,3\nRome,18\n";
 
@@ -83,3 +84,26 @@ export const JSON_SCRIPT = `import json
 doc = {"n": 3, "run_at": "2026-01-02T03:04:05Z", "stations": ["Oslo", "Rome"]}
 open("/out/output", "w").write(json.dumps(doc, indent=2) + "\\n")
 `;
+
+/** An ingest step and, fed by it, one step per format: gzip, PNG, SVG, JSON. */
+export async function seedSciencePayloads(f: RegistryFixture): Promise<void> {
+  await f.artifact("raw", "station,temp\n");
+  await f.step({ id: "s-raw", target: "raw", stepType: "ingest", inputHash: null });
+  const steps = [
+    {
+      id: "s-gzip",
+      target: "table.csv.gz",
+      payload: gzipWithMtime(GZIP_CONTENT, 1747699200),
+      script: GZIP_SCRIPT,
+    },
+    { id: "s-png", target: "figure.png", payload: pngWithTime(2025), script: PNG_SCRIPT },
+    {
+      id: "s-svg",
+      target: "figure.svg",
+      payload: svgFigure("2025-05-20T00:00:00Z"),
+      script: svgScript("2026-01-02T03:04:05Z"),
+    },
+    { id: "s-json", target: "summary.json", payload: JSON_RECORDED, script: JSON_SCRIPT },
+  ];
+  for (const s of steps) await f.scriptStep({ ...s, source: "raw" });
+}

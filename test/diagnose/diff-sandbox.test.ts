@@ -1,0 +1,127 @@
+/**
+ * diffoscope runs on hostile bytes, so its container is a step's, by construction: the diff goes
+ * through the runner's StepExecutor, whose create body is containerSpec's (no network, read-only
+ * root, uid 65534, no capabilities, pids, memory and file-size limits), with both payloads
+ * read-only under /in. Checked on the body a real engine received, and on what it ran.
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_DIFF_LIMITS, DIFFOSCOPE_IMAGE, DiffoscopeDiffer } from "../../src/diagnose/index.js";
+import {
+  DockerStepExecutor,
+  PIDS_LIMIT,
+  STEP_USER,
+  StagingRoot,
+  connectDockerEngine,
+  containerSpec,
+  resourceLabels,
+  type ContainerCreateBody,
+  type DockerEngine,
+} from "../../src/runner/index.js";
+import { diffoscopeTool } from "./diffoscope-tool.js";
+import { JSON_RECORDED } from "./science-payloads.js";
+
+describe("the diff's sandbox", () => {
+  let dir: string;
+  let staging: StagingRoot;
+  const bodies: ContainerCreateBody[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "rr-diff-sandbox-"));
+    staging = new StagingRoot(path.join(dir, "staging"));
+  });
+  afterAll(async () => {
+    await staging.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** The real engine, with every create body kept. */
+  function recordingEngine(): DockerEngine {
+    const engine = connectDockerEngine({});
+    return new Proxy(engine, {
+      get(target, key, receiver) {
+        if (key === "createContainer") {
+          return (body: ContainerCreateBody) => {
+            bodies.push(body);
+            return target.createContainer(body);
+          };
+        }
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+  }
+
+  it("is a step's container, hardened the same, with both payloads read-only under /in", async () => {
+    const engine = recordingEngine();
+    await using executor = new DockerStepExecutor({ engine, staging });
+    const differ = new DiffoscopeDiffer({ engine, executor });
+    const recorded = path.join(dir, "recorded.json");
+    const replayed = path.join(dir, "replayed.json");
+    await writeFile(recorded, JSON_RECORDED);
+    await writeFile(replayed, JSON_RECORDED.replace("2025-05-20", "2026-01-02"));
+    const report = await differ.diff({
+      runId: "r-sandbox-test",
+      stepId: "s-json",
+      label: "summary.json",
+      recordedFile: recorded,
+      replayedFile: replayed,
+      scratchFile: path.join(dir, "packed.tar"),
+    });
+    expect(report).toMatchObject({
+      tool: await diffoscopeTool(),
+      explanation: 'JSON: key "run_at" differs',
+      warnings: [],
+    });
+
+    expect(bodies).toHaveLength(1);
+    const body = bodies[0]!;
+    const image = await engine.inspectImage(DIFFOSCOPE_IMAGE);
+    // Exactly the body a step with these inputs gets: one function makes both.
+    const binds = body.HostConfig.Mounts.flatMap((m) =>
+      m.Type === "bind" ? [{ source: m.Source, target: m.Target, readOnly: m.ReadOnly }] : [],
+    );
+    expect(body).toEqual(
+      containerSpec({
+        image: image!.id,
+        command: ["sh", "/code/diffoscope-report.sh", "recorded", "replayed"],
+        env: body.Env.reduce<Record<string, string>>((env, kv) => {
+          const at = kv.indexOf("=");
+          return { ...env, [kv.slice(0, at)]: kv.slice(at + 1) };
+        }, {}),
+        memoryBytes: DEFAULT_DIFF_LIMITS.memoryBytes,
+        maxOutputBytes: DEFAULT_DIFF_LIMITS.scratchBytes,
+        labels: resourceLabels({ runId: "r-sandbox-test", stepId: "diff:s-json" }),
+        binds,
+      }),
+    );
+    expect(body).toMatchObject({ NetworkDisabled: true, User: STEP_USER, Image: image!.id });
+    expect(body.HostConfig).toMatchObject({
+      ReadonlyRootfs: true,
+      CapDrop: ["ALL"],
+      SecurityOpt: ["no-new-privileges"],
+      PidsLimit: PIDS_LIMIT,
+      Memory: DEFAULT_DIFF_LIMITS.memoryBytes,
+      MemorySwap: DEFAULT_DIFF_LIMITS.memoryBytes,
+      Privileged: false,
+    });
+    expect(body.HostConfig.Ulimits).toContainEqual({
+      Name: "fsize",
+      Soft: DEFAULT_DIFF_LIMITS.scratchBytes + 1,
+      Hard: DEFAULT_DIFF_LIMITS.scratchBytes + 1,
+    });
+    expect(binds.filter((b) => b.target === "/in" || b.target === "/code")).toEqual([
+      expect.objectContaining({ target: "/in", readOnly: true }),
+      expect.objectContaining({ target: "/code", readOnly: true }),
+    ]);
+    // Only the limits, nothing of the host's environment.
+    expect(body.Env.map((kv) => kv.split("=")[0]).sort()).toEqual([
+      "RR_BLOCK_LINES",
+      "RR_DEPTH",
+      "RR_REPORT_BYTES",
+      "RR_TIMEOUT_S",
+      "RR_WALL_S",
+    ]);
+  });
+});
