@@ -26,6 +26,8 @@ API (JSON; errors are application/problem+json):
                                     Idempotency-Key header: a repeat returns the same replay
   GET    /api/replays/:id           status, progress per step, the manifest when finished
   DELETE /api/replays/:id           cancel (a running replay's containers are removed)
+  GET    /api/replays/:id/diffs/:step        a mismatch's text report (diff: true); /json and /html:
+                                    diffoscope's JSON and its HTML (served sandboxed, no script runs)
   GET    /api/artifacts/:id         the artifact, its lineage and its past replays
 Pages: /artifacts/:id, /replays/:id
 

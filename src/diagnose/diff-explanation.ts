@@ -128,16 +128,15 @@ export function explainReport(root: ReportNode, names: InputNames, truncated = f
     const line = `${where === "" ? "" : `${where}: `}${describeLeaf(leaf)}`;
     if (!described.includes(line)) described.push(line);
   }
-  const rootComments = payloadComments(root).filter(() => described.length === 0);
-  let text =
-    described.length === 0
-      ? rootComments.length > 0
-        ? plainLine(rootComments[0] ?? "")
-        : "the files differ, but diffoscope named no part that differs"
-      : described.slice(0, NAMED).join("; ");
-  if (described.length > NAMED) text += `; and ${described.length - NAMED} more`;
-  if (truncated) text += " (report cut)";
-  return clip(plainLine(text), MAX_EXPLANATION_CHARS);
+  let text: string;
+  if (described.length > 0) {
+    text = described.slice(0, NAMED).join("; ");
+    if (described.length > NAMED) text += `; and ${described.length - NAMED} more`;
+  } else {
+    text = payloadComments(root)[0] ?? "the files differ, but diffoscope named no part that differs";
+  }
+  const suffix = truncated ? " (report cut)" : "";
+  return `${clip(plainLine(text), MAX_EXPLANATION_CHARS - suffix.length)}${suffix}`;
 }
 
 /** Member names are payload data: plain ones as they are, anything odd quoted and bounded. */

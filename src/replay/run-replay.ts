@@ -311,9 +311,11 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
         warnings,
       };
       let diffSummary: string | undefined;
+      /** When the step's own work ended: a --diff made afterwards is not the step's time. */
+      let ended: { at: number; date: Date } | undefined;
       const finish = (replayed: Payload | null): StepResult => {
-        row.duration_ms = Math.round(performance.now() - t0);
-        if (row.started_at !== null) row.finished_at = new Date().toISOString();
+        row.duration_ms = Math.round((ended?.at ?? performance.now()) - t0);
+        if (row.started_at !== null) row.finished_at = (ended?.date ?? new Date()).toISOString();
         reporter.stepFinished?.(row, diffSummary === undefined ? undefined : { diffSummary });
         progress.add(row);
         return { row, replayed };
@@ -442,6 +444,7 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
             : `output is identical, but the inputs hash to ${row.input_hash_replayed ?? "null"} while input_hash records ${step.inputHash}`;
       }
       if (!row.ok && options.diff === true && !outputMatches && step.stepType !== "ingest") {
+        ended = { at: performance.now(), date: new Date() };
         const live = await blobs.check(target.contentHash).catch(() => null);
         if (live?.state === "intact") {
           // Loaded only here: most replays never diff. The verdict above is final; the diff

@@ -124,4 +124,36 @@ describe("the diff's sandbox", () => {
       "RR_WALL_S",
     ]);
   });
+
+  it("cuts a report over its bound, and says so in the file, in the row and in a warning", async () => {
+    const engine = connectDockerEngine({});
+    await using executor = new DockerStepExecutor({ engine, staging });
+    const bound = 4096;
+    const differ = new DiffoscopeDiffer({ engine, executor, limits: { reportBytes: bound } });
+    // 2000 lines, every one different: each report is far past 4 KiB.
+    const recorded = path.join(dir, "many-a.txt");
+    const replayed = path.join(dir, "many-b.txt");
+    await writeFile(recorded, Array.from({ length: 2000 }, (_, i) => `row ${i} recorded\n`).join(""));
+    await writeFile(replayed, Array.from({ length: 2000 }, (_, i) => `row ${i} replayed\n`).join(""));
+    const report = await differ.diff({
+      runId: "r-sandbox-test",
+      stepId: "s-many",
+      label: "many.txt",
+      recordedFile: recorded,
+      replayedFile: replayed,
+      scratchFile: path.join(dir, "packed-many.tar"),
+    });
+    const note = `replay-runner cut this report at ${bound} bytes: the rest is not shown.`;
+    expect(report).toMatchObject({ tool: await diffoscopeTool(), truncated: true, warnings: [] });
+    // From what the cut JSON still holds (the recorded side's lines come first), and says so.
+    expect(report.explanation).toMatch(/^\d{2,3} lines differ, first "row 0 recorded" \(report cut\)$/);
+    expect(report.text.endsWith(`\n[${note}]\n`)).toBe(true);
+    expect(Buffer.byteLength(report.text)).toBeLessThanOrEqual(bound + note.length + 4);
+    expect(report.html?.endsWith(`<hr><p><strong>${note}</strong></p>\n`)).toBe(true);
+    // The JSON is cut too, then repaired into JSON that says so.
+    const json = JSON.parse(report.json!) as Record<string, unknown>;
+    expect(Object.keys(json)[0]).toBe("replay-runner");
+    expect(json["replay-runner"]).toEqual({ truncated: true, limit_bytes: bound, note });
+    expect(json["diffoscope-json-version"]).toBe(1);
+  });
 });

@@ -11,7 +11,8 @@ import tar from "tar-stream";
 import { BlobStore } from "../../src/blobs/index.js";
 
 async function deflated(make: typeof createDeflateRaw, chunks: Iterable<Buffer>): Promise<Buffer> {
-  const stream = make({ level: constants.Z_BEST_COMPRESSION });
+  // Fast, and still over 200:1 on zeros: what makes a bomb is the ratio, not the last percent.
+  const stream = make({ level: constants.Z_BEST_SPEED });
   const out: Buffer[] = [];
   stream.on("data", (c: Buffer) => out.push(c));
   const done = new Promise((resolve, reject) => stream.on("end", resolve).on("error", reject));

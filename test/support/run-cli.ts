@@ -35,6 +35,8 @@ const CONFIG_VARS = [
   "REPLAY_PIP_INDEX_URL",
   "REPLAY_API_TOKEN",
   "REPLAY_MAX_OUTPUT_BYTES",
+  "REPLAY_DIFF_IMAGE",
+  "REPLAY_DIFF_TIMEOUT_S",
 ];
 
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
