@@ -29,8 +29,8 @@ show_run() {
 started=$SECONDS
 
 # --- 0. Prerequisites -------------------------------------------------------------------
-say "Checking Docker and the base image replay-base:bookworm (scripts/setup-host.sh docker base-image)"
-bash "$repo/scripts/setup-host.sh" docker base-image || fail "Docker or the base image is not available; run: sudo bash scripts/setup-host.sh docker base-image"
+say "Checking Docker and the images replay-base:bookworm and replay-diffoscope:bookworm (scripts/setup-host.sh docker base-image diffoscope-image)"
+bash "$repo/scripts/setup-host.sh" docker base-image diffoscope-image || fail "Docker or an image is not available; run: sudo bash scripts/setup-host.sh docker base-image diffoscope-image"
 note "ok"
 
 if [ ! -f "$cli_js" ] || [ -n "$(find "$repo/src" -newer "$cli_js" -name '*.ts' -print -quit)" ]; then
@@ -102,9 +102,9 @@ show_run rerun "$report" --out "$demo/replays/report" --diff
 code=$?
 set -e
 [ "$code" = 1 ] || fail "expected the report's replay to exit 1 (not reproduced), got $code"
-diffs=("$demo"/replays/report/diffs/*.diff)
+diffs=("$demo"/replays/report/diffs/*.txt)
 [ -f "${diffs[0]}" ] || fail "expected a diff under $demo/replays/report/diffs/"
-say "What differs ($(basename -- "${diffs[0]}")):"
+say "What differs (diffoscope's text report, $(basename -- "${diffs[0]}"); beside it the same as .html and .json):"
 sed 's/^/    /' -- "${diffs[0]}"
 printf '%s    => exit status 1, as expected: the upstream steps reproduced, the report did not.%s\n' "$green" "$off"
 note "The fix is one line: take the time from SOURCE_DATE_EPOCH (the step's recorded start), as analysis.py does."

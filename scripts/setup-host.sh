@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs and starts what replay-runner needs on a Debian 12 machine, idempotently.
 #
-#   scripts/setup-host.sh [docker] [postgres] [base-image] [chromium] [evidence] [oci-registry] [all]
+#   scripts/setup-host.sh [docker] [postgres] [base-image] [diffoscope-image] [chromium] [evidence] [oci-registry] [all]
 #
 # What each part does (nothing happens when it is already in place):
 #   docker      apt-get install docker.io; start dockerd (log: /var/log/dockerd.log)
 #   postgres    apt-get install postgresql; pg_ctlcluster 15 main start; create role root
 #   base-image  apt-get install mmdebstrap; build replay-base:bookworm offline (scripts/build-base-image.sh)
+#   diffoscope-image  apt-get install mmdebstrap; build replay-diffoscope:bookworm offline, the image
+#               `rerun --diff` runs diffoscope in (scripts/build-diffoscope-image.sh, about two minutes)
 #   chromium    apt-get install chromium (browser tests)
 #   evidence    apt-get install openssl jq python3-cryptography (checking attestations without
 #               replay-runner, as the README shows and test/evidence does)
@@ -79,6 +81,13 @@ setup_base_image() {
   "$here/build-base-image.sh"
 }
 
+setup_diffoscope_image() {
+  setup_docker
+  if docker image inspect replay-diffoscope:bookworm >/dev/null 2>&1; then return 0; fi
+  apt_install mmdebstrap
+  "$here/build-diffoscope-image.sh"
+}
+
 setup_chromium() { apt_install chromium; }
 setup_evidence() { apt_install openssl jq python3-cryptography; }
 
@@ -104,10 +113,11 @@ for part in "${parts[@]}"; do
     docker) setup_docker ;;
     postgres) setup_postgres ;;
     base-image) setup_base_image ;;
+    diffoscope-image) setup_diffoscope_image ;;
     chromium) setup_chromium ;;
     evidence) setup_evidence ;;
     oci-registry) setup_oci_registry ;;
-    all) setup_docker; setup_postgres; setup_base_image; setup_chromium; setup_evidence; setup_oci_registry ;;
-    *) log "unknown part '$part' (docker, postgres, base-image, chromium, evidence, oci-registry, all)"; exit 2 ;;
+    all) setup_docker; setup_postgres; setup_base_image; setup_diffoscope_image; setup_chromium; setup_evidence; setup_oci_registry ;;
+    *) log "unknown part '$part' (docker, postgres, base-image, diffoscope-image, chromium, evidence, oci-registry, all)"; exit 2 ;;
   esac
 done

@@ -4,6 +4,7 @@
  */
 import path from "node:path";
 import type { Settings } from "../config/index.js";
+import type { DiffoscopeDifferOptions, PayloadDiffer } from "../diagnose/index.js";
 import { messageOf } from "../errors/index.js";
 import type { SqlQueryable } from "../db/index.js";
 import { DockerImageResolver, ImageRegistry, MemoryImageCache, SqlImageCache } from "../images/index.js";
@@ -21,6 +22,8 @@ import type { StepExecutor } from "../runner/types.js";
 export interface ReplayServices extends AsyncDisposable {
   executor: StepExecutor;
   images: ImageResolver;
+  /** --diff: diffoscope in the sandbox, through the same executor, with the built-in diff as fallback. */
+  differ: PayloadDiffer;
   /**
    * Checks that the engine answers (throws DOCKER_UNAVAILABLE with how to start it), and starts
    * removing what crashed runs left (disposal waits for it).
@@ -37,6 +40,17 @@ export interface ServiceOptions {
   signal?: AbortSignal | undefined;
   /** The registry database (or its opening): where pulled and pushed images' digests are pinned. */
   db?: SqlQueryable | Promise<SqlQueryable> | undefined;
+}
+
+/** The diffoscope differ, loaded on the first mismatch: most replays never diff. */
+function lazyDiffer(options: () => DiffoscopeDifferOptions): PayloadDiffer {
+  let differ: Promise<PayloadDiffer> | undefined;
+  return {
+    async diff(request) {
+      differ ??= import("../diagnose/index.js").then((m) => new m.DiffoscopeDiffer(options()));
+      return (await differ).diff(request);
+    },
+  };
 }
 
 /** Where steps' host mounts are staged (runner/staging-root.ts). */
@@ -64,6 +78,13 @@ export function createReplayServices(settings: Settings, options: ServiceOptions
         });
   return Promise.resolve({
     executor,
+    differ: lazyDiffer(() => ({
+      engine,
+      executor,
+      image: settings.diffImage,
+      limits: settings.diffTimeoutS === undefined ? undefined : { wallSeconds: settings.diffTimeoutS },
+      log: options.log,
+    })),
     images: new DockerImageResolver({
       engine,
       wheelhouse: settings.wheelhouse,

@@ -51,7 +51,10 @@ export function registerRerunCommand(program: Command): void {
       "do not execute the steps upstream of this one: their recorded payloads are frozen inputs",
     )
     .option("--strict", "abort before running anything when a frozen input is missing or corrupted (exit 5)")
-    .option("--diff", "for each mismatch, write what differs to <out>/diffs/<step-id>.diff")
+    .option(
+      "--diff",
+      "for each mismatch, explain what differs (diffoscope in the sandbox; the built-in diff when it cannot run): <out>/diffs/<step-id>.txt, .html, .json",
+    )
     .addOption(new Option("--jobs <n>", "independent steps run at once (default: number of CPUs)"))
     .option("--json", "print the manifest as JSON instead of progress")
     .option(
@@ -104,6 +107,7 @@ export function registerRerunCommand(program: Command): void {
             blobRoot: settings.blobRoot,
             executor: services.executor,
             images: services.images,
+            differ: services.differ,
             preflight: () => services.preflight(),
             toolVersion: VERSION,
             reporter,

@@ -40,6 +40,8 @@ API (JSON; errors are application/problem+json):
                                     final status and verdict once it has ended (a cancel that
                                     came too late included); 409 NOT_SERVED for a replay a
                                     \`rerun\` runs (stop that process)
+  GET    /api/replays/:id/diffs/:step        a mismatch's text report (diff: true); /json and /html:
+                                    diffoscope's JSON and its HTML (served sandboxed, no script runs)
   GET    /api/artifacts/:id         the artifact, its lineage and its past replays
   GET    /api/replays/:id/attestation  the signed attestation (404 when the replay was not signed)
   GET    /schemas/manifest.json     the JSON Schema of manifest.json

@@ -85,3 +85,27 @@ describe("REPLAY_IMAGE_REGISTRY, REPLAY_PULL and REPLAY_IMAGE_REGISTRY_INSECURE"
     );
   });
 });
+
+describe("REPLAY_DIFF_IMAGE and REPLAY_DIFF_TIMEOUT_S", () => {
+  const settings = (env: NodeJS.ProcessEnv) => resolveSettings({}, env, "/work");
+
+  it("default to the diff module's own image and wall clock", () => {
+    expect(settings({})).toMatchObject({ diffImage: undefined, diffTimeoutS: undefined });
+    expect(
+      settings({ REPLAY_DIFF_IMAGE: "my-diffoscope:bookworm", REPLAY_DIFF_TIMEOUT_S: "600" }),
+    ).toMatchObject({
+      diffImage: "my-diffoscope:bookworm",
+      diffTimeoutS: 600,
+    });
+  });
+
+  it("refuse what is not an image reference or a whole number of seconds", () => {
+    expect(() => settings({ REPLAY_DIFF_IMAGE: "x; rm -rf /" })).toThrow(
+      /^REPLAY_DIFF_IMAGE "x; rm -rf \/" is not an image reference: /,
+    );
+    expect(() => settings({ REPLAY_DIFF_TIMEOUT_S: "1.5" })).toThrow(
+      'REPLAY_DIFF_TIMEOUT_S "1.5" is not a whole number of seconds from 1 to 86400.',
+    );
+    expect(() => settings({ REPLAY_DIFF_TIMEOUT_S: "0" })).toThrow(ReplayError);
+  });
+});

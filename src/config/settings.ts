@@ -5,6 +5,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { ReplayError } from "../errors/index.js";
+import { checkImageReference, quotedReference } from "../images/image-reference.js";
 import { parsePullPolicy, type PullPolicy } from "../images/pull-policy.js";
 import { parseRegistryAddress, type RegistryAddress } from "../images/registry-address.js";
 import { redactDatabaseUrl } from "./redact-url.js";
@@ -36,6 +37,10 @@ export interface Settings {
   imageRegistryInsecure: boolean;
   /** --pull (REPLAY_PULL): missing (default), never, always. */
   pullPolicy: PullPolicy;
+  /** REPLAY_DIFF_IMAGE: the image `--diff` runs diffoscope in (default replay-diffoscope:bookworm). */
+  diffImage: string | undefined;
+  /** REPLAY_DIFF_TIMEOUT_S: the wall clock of one diff (default src/diagnose/diff-limits.ts). */
+  diffTimeoutS: number | undefined;
 }
 
 export interface SettingsFlags {
@@ -81,6 +86,36 @@ function insecureOf(raw: string | undefined): boolean {
   throw new ReplayError("USAGE", `REPLAY_IMAGE_REGISTRY_INSECURE "${raw}" is neither 1 nor 0.`, {
     hint: "Set it to 1 to allow plain HTTP to a registry that is not on loopback, or unset it.",
   });
+}
+
+function diffImageOf(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const check = checkImageReference(raw);
+  if (!check.ok) {
+    throw new ReplayError(
+      "USAGE",
+      `REPLAY_DIFF_IMAGE ${quotedReference(raw)} is not an image reference: ${check.problem}.`,
+      {
+        hint: "Unset it for replay-diffoscope:bookworm, or name an image such as my-diffoscope:bookworm.",
+      },
+    );
+  }
+  return raw;
+}
+
+function diffTimeoutOf(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1 || value > 86_400) {
+    throw new ReplayError(
+      "USAGE",
+      `REPLAY_DIFF_TIMEOUT_S "${raw}" is not a whole number of seconds from 1 to 86400.`,
+      {
+        hint: "Set it to e.g. 600, or unset it for the default (180).",
+      },
+    );
+  }
+  return value;
 }
 
 function hostMountsOf(raw: string | undefined, dockerHost: string | undefined): boolean {
@@ -134,5 +169,7 @@ export function resolveSettings(
     ),
     imageRegistryInsecure: insecureOf(nonEmpty(env.REPLAY_IMAGE_REGISTRY_INSECURE)),
     pullPolicy: parsePullPolicy(nonEmpty(flags.pull) ?? nonEmpty(env.REPLAY_PULL)),
+    diffImage: diffImageOf(nonEmpty(env.REPLAY_DIFF_IMAGE)),
+    diffTimeoutS: diffTimeoutOf(nonEmpty(env.REPLAY_DIFF_TIMEOUT_S)),
   };
 }

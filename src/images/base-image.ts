@@ -31,7 +31,8 @@ export function canBuildBaseImage(): boolean {
   return process.getuid?.() === 0 && onPath("mmdebstrap");
 }
 
-function runScript(script: string, tag: string): Promise<void> {
+/** Runs one of scripts/build-*-image.sh for `tag`; a failure is an IMAGE_BUILD error with its last lines. */
+export function runImageBuildScript(script: string, tag: string, hint = BASE_IMAGE_HINT): Promise<void> {
   return new Promise((resolve, reject) => {
     // argv, never a shell string; the script's own progress goes to its stderr, kept for errors.
     execFile(
@@ -53,7 +54,7 @@ function runScript(script: string, tag: string): Promise<void> {
             "IMAGE_BUILD",
             `Building ${tag} failed (${error.message.split("\n")[0] ?? ""}):\n${tail}`,
             {
-              hint: `Run it by hand to see everything: ${BASE_IMAGE_HINT}`,
+              hint: `Run it by hand to see everything: ${hint}`,
               cause: error,
             },
           ),
@@ -80,7 +81,7 @@ export async function ensureBaseImage(
   options.log(
     `${BASE_IMAGE} is missing: building it offline from Debian's packages (mmdebstrap, about 20 s)...`,
   );
-  await runScript(options.script ?? BUILD_BASE_IMAGE_SCRIPT, BASE_IMAGE);
+  await runImageBuildScript(options.script ?? BUILD_BASE_IMAGE_SCRIPT, BASE_IMAGE);
   const built = await engine.inspectImage(BASE_IMAGE);
   if (built === null) {
     throw new ReplayError(

@@ -7,6 +7,7 @@ export {
   BUILD_BASE_IMAGE_SCRIPT,
   canBuildBaseImage,
   ensureBaseImage,
+  runImageBuildScript,
 } from "./base-image.js";
 export type { BaseImageBuildOptions } from "./base-image.js";
 export { ENV_LABEL, envImageTag, envRemoteTag, parseEnvImageLabels } from "./env-image-labels.js";

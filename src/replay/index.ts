@@ -29,7 +29,6 @@ export {
   runningReplayOwners,
 } from "./dead-owners.js";
 export type { InterruptedOrphan, OrphanRow, OwnerJudge } from "./dead-owners.js";
-export { diffPayloads } from "./diff-report.js";
 export { OutDir } from "./out-dir.js";
 export type { OutDirOptions } from "./out-dir.js";
 export { hashedFileName, safeFileName } from "./safe-file-name.js";

@@ -1,6 +1,8 @@
 /** The replay manifest (`<out>/manifest.json`): the contract's members plus what a reader needs. */
+import type { StepDiff } from "../diagnose/index.js";
 
-export const MANIFEST_VERSION = 1;
+/** 2: a row's `diff` is `{tool, explanation, files, truncated}` (1: the path of a text diff). */
+export const MANIFEST_VERSION = 2;
 
 /**
  * reproduced: the step ran and its output (and inputs) match the record; verified: a frozen
@@ -52,7 +54,8 @@ export interface ManifestStep {
   size_replayed: number | null;
   /** Relative to the manifest's folder. */
   payload: string | null;
-  diff: string | null;
+  /** With --diff, for a mismatch: what differs (src/diagnose/step-diff.ts). */
+  diff: StepDiff | null;
   warnings: string[];
 }
 

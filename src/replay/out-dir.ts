@@ -185,10 +185,10 @@ export class OutDir {
     return dest;
   }
 
-  /** Writes a step's diff to a name of its own under diffs/, and returns it. */
-  async writeDiff(stepId: string, text: string): Promise<string> {
+  /** Writes a step's diff report (`suffix`: ".txt", ".html", ...) to a name of its own under diffs/. */
+  async writeDiff(stepId: string, suffix: string, text: string): Promise<string> {
     await makeFolders(path.join(this.dir, "diffs"), OUT_FOLDER);
-    const dest = await this.claim("diffs", stepId, ".diff");
+    const dest = await this.claim("diffs", stepId, suffix);
     try {
       await this.atomicWrite(dest, text);
     } catch (error) {

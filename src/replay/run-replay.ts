@@ -9,6 +9,7 @@ import os from "node:os";
 import pLimit from "p-limit";
 import type { BlobStore } from "../blobs/index.js";
 import type { ChainStep } from "../chain/types.js";
+import type { PayloadDiffer } from "../diagnose/index.js";
 import type { SqlClient } from "../db/index.js";
 import { ReplayError, messageOf } from "../errors/index.js";
 import {
@@ -43,6 +44,8 @@ export interface ReplayDeps {
   images: ImageResolver;
   toolVersion: string;
   reporter?: ReplayReporter | undefined;
+  /** Explains mismatches for --diff (diffoscope in the sandbox); undefined: the built-in diff. */
+  differ?: PayloadDiffer | undefined;
   /**
    * Checks the engine (and starts sweeping what crashed runs left). Started with the walk;
    * awaited before anything runs when some step needs containers: exit 3 early if the engine
@@ -331,9 +334,11 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
         warnings,
       };
       let diffSummary: string | undefined;
+      /** When the step's own work ended: a --diff made afterwards is not the step's time. */
+      let ended: { at: number; date: Date } | undefined;
       const finish = (replayed: Payload | null): StepResult => {
-        row.duration_ms = Math.round(performance.now() - t0);
-        if (row.started_at !== null) row.finished_at = new Date().toISOString();
+        row.duration_ms = Math.round((ended?.at ?? performance.now()) - t0);
+        if (row.started_at !== null) row.finished_at = (ended?.date ?? new Date()).toISOString();
         reporter.stepFinished?.(row, diffSummary === undefined ? undefined : { diffSummary });
         progress.add(row);
         return { row, replayed };
@@ -468,13 +473,29 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
             : `output is identical, but the inputs hash to ${row.input_hash_replayed ?? "null"} while input_hash records ${step.inputHash}`;
       }
       if (!row.ok && options.diff === true && !outputMatches && step.stepType !== "ingest") {
+        ended = { at: performance.now(), date: new Date() };
         const live = await blobs.check(target.contentHash).catch(() => null);
         if (live?.state === "intact") {
-          // Loaded only here: most replays never diff, and `diff` costs ~7 ms to load.
-          const { diffPayloads } = await import("./diff-report.js");
-          const report = await diffPayloads(blobs.pathFor(target.contentHash), file, target.id);
-          row.diff = out.relative(await out.writeDiff(step.id, report.text));
-          diffSummary = report.summary;
+          // Loaded only here: most replays never diff. The verdict above is final; the diff
+          // only adds the row's `diff` and warnings (src/diagnose/step-diff.ts).
+          const { explainMismatch } = await import("../diagnose/index.js");
+          const explained = await explainMismatch(
+            deps.differ,
+            {
+              runId: replayId,
+              stepId: step.id,
+              label: target.id,
+              recordedFile: blobs.pathFor(target.contentHash),
+              replayedFile: file,
+              scratchFile: out.partialPath(`${step.id}.diff`),
+              signal,
+            },
+            out,
+            step.id,
+          );
+          row.diff = explained.diff;
+          warnings.push(...explained.warnings);
+          diffSummary = explained.diff?.explanation;
         } else {
           warnings.push("diff: the live payload's blob is not available to compare with");
         }

@@ -4,7 +4,7 @@ import { chainToJson, walkChain } from "../chain/index.js";
 import { ReplayError } from "../errors/index.js";
 import type { AppDeps } from "./app-deps.js";
 import { tokenGuard } from "./bearer-auth.js";
-import { readDiffFile } from "./diff-files.js";
+import { DIFF_REPORT_CSP, readStepDiffFile, type DiffKind } from "./diff-files.js";
 import { HttpProblem } from "./http-problem.js";
 import { replayJson } from "./replay-json.js";
 import { queueReplay } from "./queue-replay.js";
@@ -98,23 +98,45 @@ export function registerApiRoutes(app: FastifyInstance, deps: AppDeps): void {
     return reply.code(outcome === "cancelling" ? 202 : 200).send(replayJson(view, { full: true }));
   });
 
-  app.get("/api/replays/:id/diffs/:stepId", async (request, reply) => {
-    const { id, stepId } = parseInput(diffParamsSchema, request.params, "params");
+  /** A mismatch's report file, or 404 when that replay has none for that step. */
+  async function diffFile(id: string, stepId: string, kind: DiffKind) {
     const view = await requireReplay(deps.db, id);
     const step = view.manifest?.steps.find((s) => s.step_id === stepId);
     const diff =
       step?.diff != null && view.row.out_dir !== null
-        ? await readDiffFile(view.row.out_dir, step.diff, 8 * 1024 * 1024)
+        ? await readStepDiffFile(view.row.out_dir, step.diff, kind)
         : null;
     if (diff === null) {
-      throw new ReplayError("NOT_FOUND", `Replay ${id} has no diff for step ${stepId}.`, {
-        hint: "Diffs exist for mismatched steps of replays queued with diff: true, while their output folder is kept.",
+      throw new ReplayError("NOT_FOUND", `Replay ${id} has no ${kind} diff for step ${stepId}.`, {
+        hint: "Diffs exist for mismatched steps of replays queued with diff: true, while their output folder is kept; HTML and JSON reports only where diffoscope made them.",
         details: { replay_id: id, step_id: stepId },
       });
     }
+    return diff;
+  }
+
+  app.get("/api/replays/:id/diffs/:stepId", async (request, reply) => {
+    const { id, stepId } = parseInput(diffParamsSchema, request.params, "params");
+    const diff = await diffFile(id, stepId, "text");
+    return reply.type("text/plain; charset=utf-8").send(diff.text);
+  });
+
+  app.get("/api/replays/:id/diffs/:stepId/json", async (request, reply) => {
+    const { id, stepId } = parseInput(diffParamsSchema, request.params, "params");
+    const diff = await diffFile(id, stepId, "json");
+    return reply.type("application/json; charset=utf-8").send(diff.text);
+  });
+
+  // diffoscope's HTML quotes the payloads: hostile markup. Its own policy: a sandbox (an opaque
+  // origin, no script, no form, no navigation of the page), nothing loaded but inline styles and
+  // data: images, framed only by our own pages.
+  app.get("/api/replays/:id/diffs/:stepId/html", async (request, reply) => {
+    const { id, stepId } = parseInput(diffParamsSchema, request.params, "params");
+    const diff = await diffFile(id, stepId, "html");
     return reply
-      .type("text/plain; charset=utf-8")
-      .header("X-Content-Type-Options", "nosniff")
+      .type("text/html; charset=utf-8")
+      .header("Content-Security-Policy", DIFF_REPORT_CSP)
+      .header("Cross-Origin-Resource-Policy", "same-origin")
       .send(diff.text);
   });
 

@@ -41,7 +41,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.addHook("onSend", (_request, reply, payload, done) => {
     void reply.header("X-Content-Type-Options", "nosniff").header("Referrer-Policy", "same-origin");
-    if (String(reply.getHeader("content-type") ?? "").startsWith("text/html"))
+    // A route with its own policy keeps it (a diffoscope report: diff-files.ts).
+    if (
+      String(reply.getHeader("content-type") ?? "").startsWith("text/html") &&
+      !reply.hasHeader("Content-Security-Policy")
+    )
       void reply.header("Content-Security-Policy", CSP);
     done(null, payload);
   });

@@ -1,8 +1,23 @@
 /**
- * Reads a mismatch's diff (`<out_dir>/<manifest row's diff>`) for the API and the replay page;
- * only a regular file inside that replay's own output folder (out-dir-files.ts).
+ * Reads a mismatch's reports (`<out_dir>/<manifest row's diff.files.*>`) for the API and the
+ * replay page. The relative paths come from a manifest row (database data): only a regular file
+ * inside that replay's own output folder is ever read (out-dir-files.ts).
  */
 import { openInsideOutDir } from "./out-dir-files.js";
+import type { StepDiffView } from "./schemas.js";
+
+export type DiffKind = keyof StepDiffView["files"];
+
+/**
+ * The policy of a served diffoscope HTML report: a sandbox without scripts or same-origin (an
+ * opaque origin that reaches nothing of ours), nothing fetched but its inline styles and data:
+ * images, framed only by our own pages.
+ */
+export const DIFF_REPORT_CSP =
+  "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
+
+/** Reports are cut at 8 MiB when written (src/diagnose/diff-limits.ts); this leaves room for the note. */
+const SERVED_BYTES = 9 * 1024 * 1024;
 
 export interface DiffFile {
   text: string;
@@ -25,4 +40,16 @@ export async function readDiffFile(
   } finally {
     await handle.close();
   }
+}
+
+/** One of a row's report files, or null when the row has none of that kind (or it is gone). */
+export async function readStepDiffFile(
+  outDir: string,
+  diff: StepDiffView,
+  kind: DiffKind,
+  maxBytes = SERVED_BYTES,
+): Promise<DiffFile | null> {
+  const relative = diff.files[kind];
+  if (relative === null || relative === "") return null;
+  return readDiffFile(outDir, relative, maxBytes);
 }

@@ -12,7 +12,7 @@ import { isContentHash } from "../hashing/index.js";
 import { loadArtifact } from "../record/index.js";
 import type { AppDeps } from "./app-deps.js";
 import { tokenMatches } from "./bearer-auth.js";
-import { readDiffFile } from "./diff-files.js";
+import { readStepDiffFile } from "./diff-files.js";
 import { HttpProblem } from "./http-problem.js";
 import { openInsideOutDir, type OpenedFile } from "./out-dir-files.js";
 import { artifactPage } from "./pages/artifact-page.js";
@@ -50,13 +50,14 @@ const rerunFormSchema = z.strictObject({
 
 const FORM_TYPE = "application/x-www-form-urlencoded";
 
+/** The text of each built-in diff; diffoscope's reports are framed from their own route instead. */
 async function diffsOf(view: ReplayView): Promise<Map<string, DiffText>> {
   const diffs = new Map<string, DiffText>();
   const outDir = view.row.out_dir;
   if (view.manifest === null || outDir === null) return diffs;
   for (const step of view.manifest.steps) {
-    if (step.diff === null) continue;
-    const diff = await readDiffFile(outDir, step.diff);
+    if (step.diff === null || step.diff.files.html !== null) continue;
+    const diff = await readStepDiffFile(outDir, step.diff, "text", 256 * 1024);
     if (diff !== null) diffs.set(step.step_id, diff);
   }
   return diffs;

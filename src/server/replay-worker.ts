@@ -13,6 +13,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { SqlClient } from "../db/index.js";
+import type { PayloadDiffer } from "../diagnose/index.js";
 import { ReplayError, exitCodeFor, messageOf, stackOf } from "../errors/index.js";
 import type { ImageResolver } from "../images/types.js";
 import { failReplayRecord, runReplay, type ReplayDeps } from "../replay/index.js";
@@ -24,6 +25,8 @@ import type { WorkerIdentity } from "./worker-identity.js";
 export interface ReplayServicesLike extends AsyncDisposable {
   executor: StepExecutor;
   images: ImageResolver;
+  /** For replays queued with diff: true; undefined: the built-in diff. */
+  differ?: PayloadDiffer | undefined;
   preflight(): Promise<void>;
 }
 
@@ -187,6 +190,7 @@ export class ReplayWorker {
           blobRoot: this.deps.blobRoot,
           executor: services.executor,
           images: services.images,
+          differ: services.differ,
           preflight: () => services.preflight(),
           toolVersion: this.deps.toolVersion,
           attest: this.deps.attest,

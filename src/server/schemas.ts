@@ -72,6 +72,26 @@ export type ProgressEntry = z.infer<typeof progressEntrySchema>;
 export const planEntrySchema = z.object({ step_id: z.string(), step_type: z.string(), method: z.string() });
 export type PlanEntry = z.infer<typeof planEntrySchema>;
 
+/**
+ * A row's `diff`: `{tool, explanation, files, truncated}` since manifest version 2; a version 1
+ * manifest (stored before) has the path of its text diff, read as the built-in diff's.
+ */
+export const stepDiffSchema = z.union([
+  z.object({
+    tool: z.string().max(100),
+    explanation: z.string().max(1000),
+    files: z.object({ text: z.string(), html: z.string().nullable(), json: z.string().nullable() }),
+    truncated: z.boolean(),
+  }),
+  z.string().transform((text) => ({
+    tool: "builtin",
+    explanation: "",
+    files: { text, html: null, json: null },
+    truncated: false,
+  })),
+]);
+export type StepDiffView = z.infer<typeof stepDiffSchema>;
+
 /** The members of a manifest the API and pages read; the rest passes through untouched. */
 export const manifestStepSchema = z.looseObject({
   step_id: z.string(),
@@ -97,7 +117,7 @@ export const manifestStepSchema = z.looseObject({
     .nullable()
     .default(null),
   duration_ms: z.number().default(0),
-  diff: z.string().nullable().default(null),
+  diff: stepDiffSchema.nullable().catch(null).default(null),
   warnings: z.array(z.string()).default([]),
 });
 export type ManifestStepView = z.infer<typeof manifestStepSchema>;

@@ -91,8 +91,8 @@ describe("OutDir", () => {
       expect(await readFile(first, "utf8")).toBe("one");
       expect(await readFile(second, "utf8")).toBe("two");
       expect(await readFile(path.join(dir, "artifacts", "taken"), "utf8")).toBe("someone else's");
-      const diff = await out.writeDiff("s/1", "-a\n+b\n");
-      expect(out.relative(diff)).toBe(`diffs/s_1=${sha256Hex("s/1")}.diff`);
+      const diff = await out.writeDiff("s/1", ".txt", "-a\n+b\n");
+      expect(out.relative(diff)).toBe(`diffs/s_1=${sha256Hex("s/1")}.txt`);
     } finally {
       await out.release();
     }

@@ -217,7 +217,7 @@ describe.each(BACKENDS)("rerun flags (%s)", (backend) => {
     expect(result.stderr).toContain("--jobs must be a whole number");
   });
 
-  it("--diff writes what differs: sizes, first differing byte and a unified diff", async () => {
+  it("--diff explains what differs: diffoscope's reports, and one line on the terminal", async () => {
     const plain = path.join(registry.dir, "no-diff");
     const withDiff = path.join(registry.dir, "with-diff");
     expect((await cli(["rerun", "clocked", "--out", plain])).code).toBe(1);
@@ -225,12 +225,16 @@ describe.each(BACKENDS)("rerun flags (%s)", (backend) => {
     const result = await cli(["rerun", "clocked", "--diff", "--out", withDiff]);
     expect(result.code).toBe(1);
     const row = (await readManifest(withDiff)).steps.find((s) => s.step_id === "s-clock")!;
-    expect(row.diff).toBe(path.join("diffs", "s-clock.diff"));
-    const diff = await readFile(path.join(withDiff, row.diff!), "utf8");
-    expect(diff).toMatch(/^sizes: live 47 bytes, replayed 47 bytes\nfirst differing byte: offset 16\n/);
-    expect(diff).toContain("-run at 0000000000000000000\n+run at ");
-    expect(diff).toContain(" line one\n");
-    expect(result.stdout).toContain("first differing byte: offset 16");
+    expect(row.diff).toMatchObject({
+      tool: expect.stringMatching(/^diffoscope \d+/) as unknown,
+      files: { text: "diffs/s-clock.txt", html: "diffs/s-clock.html", json: "diffs/s-clock.json" },
+      truncated: false,
+    });
+    expect(row.diff!.explanation).toMatch(/^1 line differs, first "run at \d{19}"$/);
+    const text = await readFile(path.join(withDiff, row.diff!.files.text), "utf8");
+    expect(text).toContain("-run at 0000000000000000000\n+run at ");
+    expect(text).toContain(" line one\n");
+    expect(result.stdout).toContain(`diff  ${row.diff!.explanation}\n`);
   });
 
   it("without --strict, a missing frozen blob is a failed row and the replay goes on", async () => {

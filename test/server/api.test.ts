@@ -155,11 +155,27 @@ describe.each(BACKENDS)("serve API (%s)", (backend) => {
     const done = await waitForReplay(api, replayId, ["finished", "failed", "interrupted"]);
     // It ran to its end: finished, and its verdict says what came out.
     expect(done).toMatchObject({ status: "finished", verdict: "not_reproduced" });
+    const row = (done.manifest as { steps: Record<string, unknown>[] }).steps.find(
+      (r) => r.step_id === "s-wrong",
+    );
+    expect(row?.diff).toMatchObject({ explanation: '1 line differs, first "1,2"', truncated: false });
     const diff = await api.request("GET", `/api/replays/${replayId}/diffs/s-wrong`);
     expect(diff.status).toBe(200);
     expect(diff.type).toMatch(/^text\/plain/);
-    expect(diff.text).toMatch(/1,3/);
+    expect(diff.text).toMatch(/-1,3\n\+1,2/);
+    const json = await api.request("GET", `/api/replays/${replayId}/diffs/s-wrong/json`);
+    expect(json.type).toMatch(/^application\/json/);
+    expect(json.json["diffoscope-json-version"]).toBe(1);
+    // diffoscope's HTML under its own policy: a sandbox, no script, framed only by our pages.
+    const report = await api.request("GET", `/api/replays/${replayId}/diffs/s-wrong/html`);
+    expect(report.type).toMatch(/^text\/html/);
+    expect(report.headers.get("content-security-policy")).toBe(
+      "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'",
+    );
+    expect(report.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(report.text).toContain("/in/recorded");
     expectProblem(await api.request("GET", `/api/replays/${replayId}/diffs/s-raw`), 404);
+    expectProblem(await api.request("GET", `/api/replays/${replayId}/diffs/s-raw/html`), 404);
   });
 
   it("a second submission while one runs returns the running replay; DELETE cancels it and removes its container", async () => {

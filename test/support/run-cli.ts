@@ -40,6 +40,8 @@ const CONFIG_VARS = [
   "REPLAY_IMAGE_REGISTRY",
   "REPLAY_IMAGE_REGISTRY_INSECURE",
   "REPLAY_PULL",
+  "REPLAY_DIFF_IMAGE",
+  "REPLAY_DIFF_TIMEOUT_S",
 ];
 
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {

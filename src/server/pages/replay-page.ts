@@ -1,6 +1,6 @@
 /** GET /replays/:id — live progress while the replay runs, then its manifest as a readable table. */
 import type { AttestationSummary } from "../../evidence/index.js";
-import type { ManifestStepView } from "../schemas.js";
+import type { ManifestStepView, StepDiffView } from "../schemas.js";
 import type { ReplayView } from "../replay-store.js";
 import {
   formatDuration,
@@ -53,6 +53,51 @@ function diffBlock(text: string): SafeHtml {
     return html`<span class="${tone}">${line}</span>${"\n"}`;
   });
   return html`<pre class="diff">${lines}</pre>`;
+}
+
+/**
+ * A mismatch's explanation, then diffoscope's HTML report in a sandboxed frame (served from its
+ * own route under its own policy: no script in it runs, it cannot reach this page's origin), or
+ * the built-in diff's text.
+ */
+function diffDetails(
+  replayId: string,
+  step: ManifestStepView,
+  diff: StepDiffView,
+  text: DiffText | undefined,
+): SafeHtml {
+  const base = `/api/replays/${seg(replayId)}/diffs/${seg(step.step_id)}`;
+  const links = [
+    html`<a href="${base}">text</a>`,
+    diff.files.json === null ? "" : html` · <a href="${base}/json">JSON</a>`,
+    diff.files.html === null
+      ? ""
+      : html` · <a href="${base}/html" target="_blank" rel="noopener noreferrer">HTML</a>`,
+  ];
+  const body =
+    diff.files.html !== null
+      ? html`<iframe
+          class="diff-report"
+          sandbox
+          referrerpolicy="no-referrer"
+          loading="lazy"
+          title="${diff.tool} report for ${step.step_id}"
+          src="${base}/html"
+        ></iframe>`
+      : text === undefined
+        ? html`<p class="muted">The diff file is no longer there.</p>`
+        : diffBlock(text.text);
+  return html`<details open>
+    <summary>
+      What differs in ${step.target_artifact_id} (recorded → replayed):
+      <strong class="diff-explanation">${diff.explanation}</strong>
+      <span class="muted small"
+        >${diff.tool}${diff.truncated || text?.truncated === true ? " — cut at its size limit" : ""} ·
+        ${links}</span
+      >
+    </summary>
+    ${body}
+  </details>`;
 }
 
 function progressTable(view: ReplayView): SafeHtml {
@@ -158,19 +203,10 @@ function manifestTable(view: ReplayView, diffs: ReadonlyMap<string, DiffText>): 
         }
       </td>
     </tr>`;
-    if (diff === undefined) return main;
+    if (s.diff === null) return main;
     return html`${main}
       <tr class="diff-row">
-        <td colspan="9">
-          <details open>
-            <summary>
-              What differs in ${s.target_artifact_id} (recorded →
-              replayed)${diff.truncated ? " — truncated" : ""} ·
-              <a href="/api/replays/${seg(view.row.id)}/diffs/${seg(s.step_id)}">raw diff</a>
-            </summary>
-            ${diffBlock(diff.text)}
-          </details>
-        </td>
+        <td colspan="9">${diffDetails(view.row.id, s, s.diff, diff)}</td>
       </tr>`;
   });
   return html`<table class="grid manifest" id="manifest-table">

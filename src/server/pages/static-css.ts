@@ -58,6 +58,8 @@ table.manifest tr.first-divergence td:first-child { box-shadow: inset 4px 0 0 va
 tr.diff-row td { background: #fbfbfd; padding-top: 0; }
 details summary { cursor: pointer; color: var(--muted); padding: 6px 0; }
 pre.diff { margin: 0; padding: 10px 12px; background: #0f1520; color: #d6dbe4; border-radius: 6px; overflow-x: auto; max-height: 420px; line-height: 1.35; }
+iframe.diff-report { display: block; width: 100%; height: 480px; margin-top: 6px; border: 1px solid #d9dde5; border-radius: 6px; background: #fff; resize: vertical; }
+.diff-explanation { font-weight: 600; }
 pre.diff .add { color: #7ee2a8; } pre.diff .del { color: #ff9b91; } pre.diff .hunk { color: #8fb3ff; }
 ul.warnings { margin: 6px 0 0; padding-left: 18px; color: var(--warn); font-size: 0.85em; }
 .divergence { border-left: 4px solid var(--bad); }

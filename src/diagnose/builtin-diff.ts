@@ -1,10 +1,14 @@
 /**
- * --diff: what differs between the live payload and the replayed one: sizes, the first
- * differing byte, and a line-aware unified diff when both sides are text.
+ * The built-in diff, for when diffoscope cannot run (no image, a crash, a timeout): sizes, the
+ * first differing byte, and a line-aware unified diff when both sides are text.
  */
 import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { createTwoFilesPatch } from "diff";
+import { DEFAULT_DIFF_LIMITS } from "./diff-limits.js";
+import type { DiffReport, DiffRequest, PayloadDiffer } from "./payload-differ.js";
+import { cutText } from "./report-bounds.js";
+import { describeLineChanges, lineChanges, parseHunks } from "./unified-diff.js";
 
 /** Texts larger than this get sizes and the first differing byte, not a line diff. */
 const MAX_TEXT_DIFF_BYTES = 4 * 1024 * 1024;
@@ -15,10 +19,10 @@ export interface PayloadDiff {
   /** null when one side is a prefix of the other and sizes are equal (identical). */
   firstDifferingByte: number | null;
   unified: string | null;
-  /** The report written to <out>/diffs/<step>.diff. */
+  /** The report written to <out>/diffs/<step>.txt. */
   text: string;
-  /** A few lines for the terminal. */
-  summary: string;
+  /** One line: which lines differ, or from which byte. */
+  explanation: string;
 }
 
 async function firstDifference(a: string, b: string): Promise<number | null> {
@@ -93,18 +97,45 @@ export async function diffPayloads(
     `first differing byte: ${firstDifferingByte === null ? "none" : `offset ${firstDifferingByte}`}`,
   ];
   const text = `${head.join("\n")}\n${unified ?? "(binary or too large for a line diff)\n"}`;
-  const changed = unified?.split("\n").filter((l) => /^[-+][^-+]/.test(l)) ?? [];
-  const summary = [
-    ...head,
-    ...changed.slice(0, 6),
-    ...(changed.length > 6 ? [`... ${changed.length - 6} more changed lines`] : []),
-  ].join("\n");
+  const lines = unified === null ? undefined : describeLineChanges(lineChanges(parseHunks(unified)));
+  const sizes =
+    liveStat.size === replayedStat.size ? "" : `; sizes ${liveStat.size} and ${replayedStat.size} bytes`;
+  const explanation =
+    lines ??
+    (firstDifferingByte === null
+      ? "the bytes are the same"
+      : `bytes differ from offset ${firstDifferingByte} (0x${firstDifferingByte.toString(16)})${sizes}`);
   return {
     sizeLive: liveStat.size,
     sizeReplayed: replayedStat.size,
     firstDifferingByte,
     unified,
     text,
-    summary,
+    explanation,
   };
 }
+
+/** The built-in diff as a report: its text only, cut at the report bound. */
+export async function builtinReport(
+  request: Pick<DiffRequest, "recordedFile" | "replayedFile" | "label">,
+  reportBytes = DEFAULT_DIFF_LIMITS.reportBytes,
+): Promise<DiffReport> {
+  const diff = await diffPayloads(request.recordedFile, request.replayedFile, request.label);
+  const bytes = Buffer.from(diff.text, "utf8");
+  const cut = bytes.length > reportBytes;
+  const text = cut
+    ? cutText({ content: bytes.subarray(0, reportBytes).toString("utf8"), cut }, reportBytes)
+    : diff.text;
+  return {
+    tool: "builtin",
+    explanation: diff.explanation,
+    text,
+    html: null,
+    json: null,
+    truncated: cut,
+    warnings: [],
+  };
+}
+
+/** The built-in diff alone: what a replay uses when no diffoscope is configured. */
+export const builtinDiffer: PayloadDiffer = { diff: (request) => builtinReport(request) };
