@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs and starts what replay-runner needs on a Debian 12 machine, idempotently.
 #
-#   scripts/setup-host.sh [docker] [postgres] [base-image] [chromium] [all]
+#   scripts/setup-host.sh [docker] [postgres] [base-image] [faketime] [chromium] [all]
 #
 # What each part does (nothing happens when it is already in place):
 #   docker      apt-get install docker.io; start dockerd (log: /var/log/dockerd.log)
 #   postgres    apt-get install postgresql; pg_ctlcluster 15 main start; create role root
 #   base-image  apt-get install mmdebstrap; build replay-base:bookworm offline (scripts/build-base-image.sh)
+#   faketime    apt-get install libfaketime (rerun --triage freezes and shifts a step's clock with it)
 #   chromium    apt-get install chromium (browser tests)
-# With no argument: docker, postgres and base-image.
+# With no argument: docker, postgres, base-image and faketime.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -75,17 +76,19 @@ setup_base_image() {
   "$here/build-base-image.sh"
 }
 
+setup_faketime() { apt_install libfaketime; }
 setup_chromium() { apt_install chromium; }
 
 parts=("$@")
-[ ${#parts[@]} -eq 0 ] && parts=(docker postgres base-image)
+[ ${#parts[@]} -eq 0 ] && parts=(docker postgres base-image faketime)
 for part in "${parts[@]}"; do
   case "$part" in
     docker) setup_docker ;;
     postgres) setup_postgres ;;
     base-image) setup_base_image ;;
+    faketime) setup_faketime ;;
     chromium) setup_chromium ;;
-    all) setup_docker; setup_postgres; setup_base_image; setup_chromium ;;
-    *) log "unknown part '$part' (docker, postgres, base-image, chromium, all)"; exit 2 ;;
+    all) setup_docker; setup_postgres; setup_base_image; setup_faketime; setup_chromium ;;
+    *) log "unknown part '$part' (docker, postgres, base-image, faketime, chromium, all)"; exit 2 ;;
   esac
 done

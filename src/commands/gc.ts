@@ -7,7 +7,7 @@
 import type { Command } from "commander";
 import { ENV_LABEL } from "../images/index.js";
 import { connectDockerEngine, reapStale, reapStaleStaging } from "../runner/index.js";
-import { stagingBase } from "./replay-services.js";
+import { stagingBases } from "./replay-services.js";
 import { settingsOf } from "./command-context.js";
 
 interface GcOptions {
@@ -26,7 +26,7 @@ export function registerGcCommand(program: Command): void {
       const engine = connectDockerEngine({ dockerHost: settings.dockerHost });
       const [reaped, folders] = await Promise.all([
         reapStale(engine),
-        reapStaleStaging(stagingBase(settings)),
+        Promise.all(stagingBases(settings).map((base) => reapStaleStaging(base))).then((f) => f.flat()),
       ]);
       let images = 0;
       if (options.images === true) {

@@ -14,6 +14,7 @@ import {
   reapStale,
   reapStaleStaging,
   removeRunResources,
+  tmpfsStagingBase,
 } from "../runner/index.js";
 import type { StepExecutor } from "../runner/types.js";
 
@@ -41,10 +42,24 @@ export function stagingBase(settings: Settings): string {
   return path.join(settings.home, "staging");
 }
 
+/** Every staging base a run of this user may leave folders in (the tmpfs one: triage's "order"). */
+export function stagingBases(settings: Settings): string[] {
+  const tmpfs = tmpfsStagingBase();
+  return tmpfs === undefined ? [stagingBase(settings)] : [stagingBase(settings), tmpfs];
+}
+
 export function createReplayServices(settings: Settings, options: ServiceOptions): Promise<ReplayServices> {
   const engine = connectDockerEngine({ dockerHost: settings.dockerHost });
   const staging = settings.hostMounts ? new StagingRoot(stagingBase(settings)) : undefined;
-  const executor = new DockerStepExecutor({ engine, maxOutputBytes: settings.maxOutputBytes, staging });
+  const tmpfs = staging === undefined ? undefined : tmpfsStagingBase();
+  // Nothing is created there unless triage varies the order of /in.
+  const listingStaging = tmpfs === undefined ? undefined : new StagingRoot(tmpfs);
+  const executor = new DockerStepExecutor({
+    engine,
+    maxOutputBytes: settings.maxOutputBytes,
+    staging,
+    listingStaging,
+  });
   let used = false;
   let reaping: Promise<void> = Promise.resolve();
   return Promise.resolve({
@@ -59,7 +74,10 @@ export function createReplayServices(settings: Settings, options: ServiceOptions
       used = true;
       await engine.ping();
       // What crashed runs left is removed beside the first steps, not before them.
-      reaping = Promise.all([reapStale(engine), reapStaleStaging(stagingBase(settings))]).then(
+      reaping = Promise.all([
+        reapStale(engine),
+        Promise.all(stagingBases(settings).map((base) => reapStaleStaging(base))).then((f) => f.flat()),
+      ]).then(
         ([reaped, folders]) => {
           if (reaped.containers.length + reaped.volumes.length + folders.length > 0) {
             options.log(
@@ -79,6 +97,7 @@ export function createReplayServices(settings: Settings, options: ServiceOptions
       await executor.settled();
       if (used && options.signal?.aborted === true) await removeRunResources(engine, options.runId);
       await staging?.dispose();
+      await listingStaging?.dispose();
     },
   });
 }
