@@ -18,6 +18,17 @@ const optionsSchema = z.object({
   diff: z.boolean().default(false),
   json: z.boolean().default(false),
   dryRun: z.boolean().default(false),
+  triage: z
+    .union([z.literal(true), z.literal("all")], {
+      error: "--triage takes no value (the origin mismatches) or =all (also the steps that reproduced)",
+    })
+    .optional(),
+  repeat: z.coerce
+    .number({ error: "--repeat must be a whole number" })
+    .int("--repeat must be a whole number")
+    .min(2, "--repeat must be at least 2: triage compares repeats with each other")
+    .max(20, "--repeat must be at most 20")
+    .optional(),
   jobs: z.coerce
     .number({ error: "--jobs must be a whole number" })
     .int("--jobs must be a whole number")
@@ -42,6 +53,11 @@ export function registerRerunCommand(program: Command): void {
     .option("--strict", "abort before running anything when a frozen input is missing or corrupted (exit 5)")
     .option("--diff", "for each mismatch, write what differs to <out>/diffs/<step-id>.diff")
     .addOption(new Option("--jobs <n>", "independent steps run at once (default: number of CPUs)"))
+    .option(
+      "--triage [all]",
+      "for each origin mismatch, replay the step again (--repeat) and under variations (clock, CPUs, /in order, hash seed, ...) and say why it did not reproduce; =all: also the steps that reproduced",
+    )
+    .addOption(new Option("--repeat <n>", "with --triage: repeats under identical conditions (default 2)"))
     .option("--json", "print the manifest as JSON instead of progress")
     .option(
       "--dry-run",
@@ -56,6 +72,11 @@ export function registerRerunCommand(program: Command): void {
         });
       }
       const opts = parsed.data;
+      if (opts.repeat !== undefined && opts.triage === undefined) {
+        throw new ReplayError("USAGE", "--repeat counts the repeats of --triage; it does nothing alone.", {
+          hint: "Add --triage, or leave --repeat out.",
+        });
+      }
       const settings = settingsOf(command);
       if (opts.dryRun) {
         // Reads only: no migration, no engine, no output folder.
@@ -97,6 +118,8 @@ export function registerRerunCommand(program: Command): void {
             strict: opts.strict,
             diff: opts.diff,
             jobs: opts.jobs,
+            triage: opts.triage === undefined ? "off" : opts.triage === "all" ? "all" : "origins",
+            repeat: opts.repeat,
             replayId,
             signal: interrupts.signal,
           },

@@ -9,7 +9,13 @@ import type { BlobStore } from "../blobs/index.js";
 import type { Environment, EnvironmentState } from "../chain/types.js";
 import { canonicalJson } from "../hashing/index.js";
 import type { ImageResolver, ResolvedImage } from "../images/types.js";
-import type { ContainerStepResult, PayloadSource, PreparedStep, StepExecutor } from "../runner/types.js";
+import type {
+  ContainerStepResult,
+  PayloadSource,
+  PreparedStep,
+  StepExecutor,
+  StepVariation,
+} from "../runner/types.js";
 import { parseContainerParameters, type ContainerParameters } from "./container-parameters.js";
 import type {
   HandlerContext,
@@ -33,6 +39,8 @@ export interface ContainerStepInvocation {
   environment: Environment | null;
   outputFile: string;
   signal?: AbortSignal | undefined;
+  /** Triage's change to the sandbox (src/diagnose/); absent for a replay or a record. */
+  variation?: StepVariation | undefined;
 }
 
 export type InvocationResult =
@@ -87,6 +95,7 @@ export function prepareContainerStep(
       outputFile: invocation.outputFile,
       maxOutputBytes: MAX_OUTPUT_BYTES,
       signal: invocation.signal,
+      ...(invocation.variation === undefined ? {} : { variation: invocation.variation }),
     });
     return { kind: "ready", step, image };
   })();

@@ -10,6 +10,7 @@ import pLimit from "p-limit";
 import type { BlobStore } from "../blobs/index.js";
 import type { ChainStep } from "../chain/types.js";
 import type { SqlClient } from "../db/index.js";
+import { diagnoseReplay, type TriageScope } from "../diagnose/index.js";
 import { ReplayError, messageOf } from "../errors/index.js";
 import {
   handlerFor,
@@ -57,6 +58,10 @@ export interface ReplayOptions {
   strict?: boolean | undefined;
   diff?: boolean | undefined;
   jobs?: number | undefined;
+  /** Triage the origin mismatches ("origins"), or also the steps that reproduced ("all"). */
+  triage?: TriageScope | undefined;
+  /** Repeats per triaged step (default 2). */
+  repeat?: number | undefined;
   /** An id created beforehand (the API queues replays); otherwise a new one. */
   replayId?: string | undefined;
   signal?: AbortSignal | undefined;
@@ -92,6 +97,8 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
   const signal = options.signal ?? new AbortController().signal;
   const reporter = deps.reporter ?? {};
   const blobs: BlobStore = new VerifiedBlobs(deps.blobRoot);
+  const triage = options.triage ?? "off";
+  const repeat = options.repeat ?? 2;
 
   // The engine check overlaps the walk; only a chain with container steps waits for its answer.
   const preflight = deps.preflight?.();
@@ -124,6 +131,8 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
         strict: options.strict === true,
         diff: options.diff === true,
         jobs,
+        triage,
+        repeat,
       },
       outDir: out.dir,
     });
@@ -140,6 +149,8 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
 
     const limit = pLimit(Math.max(1, jobs));
     const results = new Map<string, Promise<StepResult>>();
+    /** What each step consumed: triage replays it on the same inputs. */
+    const consumed = new Map<string, ReplayInput[]>();
     /** Resolved once a step holds a slot: it runs, or prepares while its parents finish. */
     const begun = new Map<string, Promise<void>>();
     const byId = new Map(executed.map((cs) => [cs.step.id, cs]));
@@ -292,10 +303,11 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
         input_hash_replayed: null,
         inputs: [],
         divergence: null,
-        inherited_from: null,
+        inherited_from: [],
         env_hash: step.envHash,
         environment: cs.environment.kind,
         image: null,
+        image_drift: null,
         trace_id: step.traceId,
         recorded_started_at: step.startedAt?.toISOString() ?? null,
         started_at: null,
@@ -305,6 +317,7 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
         size_replayed: null,
         payload: null,
         diff: null,
+        triage: null,
         warnings,
       };
       let diffSummary: string | undefined;
@@ -362,6 +375,7 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
         });
       }
       row.inputs = manifestInputs;
+      consumed.set(step.id, inputs);
       row.input_hash_replayed = inputHashOf(
         inputs.map((i) => ({ name: i.name, contentHash: i.contentHash })),
         cs.multiInput,
@@ -461,9 +475,24 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
     }
     await progress.close();
     const upstreamOf = new Map(executed.map((cs) => [cs.step.id, cs.upstreamStepIds.filter(willRun)]));
-    const firstDivergence = markDivergence(rows, upstreamOf);
+    const divergence = markDivergence(rows, upstreamOf);
+    const triaged = await diagnoseReplay(
+      {
+        db: deps.db,
+        blobs,
+        executor: deps.executor,
+        replayId,
+        signal,
+        jobs,
+        scratchParent: out.dir,
+        startedAt,
+        warn,
+        triaging: reporter.triaging?.bind(reporter),
+      },
+      { rows, steps: executed, consumed, triage, repeat },
+    );
     const finishedAt = new Date();
-    const summary = summarise(rows);
+    const summary = triaged === undefined ? summarise(rows) : { ...summarise(rows), triage: triaged };
     const interrupted = signal.aborted;
     const manifest: Manifest = {
       manifest_version: MANIFEST_VERSION,
@@ -481,6 +510,8 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
         strict: options.strict === true,
         diff: options.diff === true,
         jobs,
+        triage,
+        repeat,
       },
       started_at: startedAt.toISOString(),
       finished_at: finishedAt.toISOString(),
@@ -488,7 +519,8 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
       status: interrupted ? "interrupted" : rows.every((r) => r.ok) ? "reproduced" : "not_reproduced",
       interrupted,
       summary,
-      first_divergence: firstDivergence,
+      first_divergence: divergence.first,
+      divergence_origins: divergence.origins,
       frozen_inputs: [...frozen.values()],
       warnings: globalWarnings,
       steps: rows,

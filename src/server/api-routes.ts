@@ -39,7 +39,13 @@ export function registerApiRoutes(app: FastifyInstance, deps: AppDeps): void {
     const { view, created } = await submitReplay(deps.db, {
       replayId,
       artifactId: id,
-      options: { from: body.from ?? null, strict: body.strict ?? false, diff: body.diff ?? false },
+      options: {
+        from: body.from ?? null,
+        strict: body.strict ?? false,
+        diff: body.diff ?? false,
+        triage: body.triage === "all" ? "all" : body.triage === true ? "origins" : "off",
+        repeat: body.repeat ?? 2,
+      },
       outDir: path.join(deps.replaysDir, replayId),
       idempotencyKey: headers["idempotency-key"],
     });

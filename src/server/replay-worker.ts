@@ -9,6 +9,7 @@ import type { ImageResolver } from "../images/types.js";
 import { failReplayRecord, runReplay } from "../replay/index.js";
 import type { StepExecutor } from "../runner/types.js";
 import { claimReplay, heartbeat, recordPlan } from "./replay-store.js";
+import type { StoredReplayOptions } from "./schemas.js";
 import type { WorkerIdentity } from "./worker-identity.js";
 
 /** The executor, image resolver and engine check of one replay (its containers carry runId). */
@@ -118,7 +119,7 @@ export class ReplayWorker {
     replayId: string,
     artifactId: string,
     outDir: string | null,
-    options: { from: string | null; strict: boolean; diff: boolean },
+    options: StoredReplayOptions,
     signal: AbortSignal,
   ): Promise<void> {
     const { db, log } = this.deps;
@@ -153,6 +154,8 @@ export class ReplayWorker {
           from: options.from ?? undefined,
           strict: options.strict,
           diff: options.diff,
+          triage: options.triage,
+          repeat: options.repeat,
           replayId,
           signal,
         },

@@ -106,13 +106,17 @@ describe("containerSpec with a triage variation", () => {
       ReadOnly: true,
     });
     // Everything else is exactly today's body.
-    const { Cmd: _c, Env: _e, Hostname: _h, HostConfig: variedHost, ...rest } = varied;
-    const { Cmd: _c2, Env: _e2, Hostname: _h2, HostConfig: todayHost, ...todayRest } = today;
-    expect(rest).toEqual(todayRest);
-    const { CpusetCpus: _cs, Mounts: variedMounts, ...variedHostRest } = variedHost;
-    const { Mounts: todayMounts, ...todayHostRest } = todayHost;
-    expect(variedHostRest).toEqual(todayHostRest);
-    expect(variedMounts.slice(0, -1)).toEqual(todayMounts);
+    expect({
+      ...varied,
+      Cmd: today.Cmd,
+      Env: today.Env,
+      Hostname: today.Hostname,
+      HostConfig: {
+        ...varied.HostConfig,
+        CpusetCpus: undefined,
+        Mounts: varied.HostConfig.Mounts.slice(0, -1),
+      },
+    }).toEqual(today);
   });
 
   it.each([

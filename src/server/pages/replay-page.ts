@@ -1,5 +1,6 @@
 /** GET /replays/:id — live progress while the replay runs, then its manifest as a readable table. */
-import type { ManifestStepView } from "../schemas.js";
+import { triageSentence } from "../../diagnose/index.js";
+import type { ManifestStepView, ManifestView } from "../schemas.js";
 import type { ReplayView } from "../replay-store.js";
 import { formatDuration, formatTime, hashCell, replayVerdict, stepVerdict } from "./format.js";
 import { html, seg, type SafeHtml } from "./html.js";
@@ -72,6 +73,27 @@ function imageCell(step: ManifestStepView): SafeHtml {
   return html`<code title="${step.image.id}">${step.image.ref}</code>`;
 }
 
+/** "origin" or "inherited from s-a, s-b", in words under the step's id. */
+function divergenceMark(step: ManifestStepView): SafeHtml {
+  if (step.divergence === "origin") return html` <span class="badge bad small divergence-mark">origin</span>`;
+  if (step.divergence === "inherited")
+    return html`<div class="divergence-mark inherited muted small">
+      inherited from ${step.inherited_from.join(", ")}
+    </div>`;
+  return html``;
+}
+
+function triageLine(step: ManifestStepView): SafeHtml {
+  if (step.triage === null) return html``;
+  return html`<p class="triage verdict-${step.triage.verdict}">
+    <strong>triage</strong> ${triageSentence(step.triage, step.diff)}
+  </p>`;
+}
+
+function originsOf(m: ManifestView): { step_id: string; reason: string }[] {
+  return m.divergence_origins ?? (m.first_divergence === null ? [] : [m.first_divergence]);
+}
+
 function manifestTable(view: ReplayView, diffs: ReadonlyMap<string, DiffText>): SafeHtml {
   const m = view.manifest;
   if (m === null) return html``;
@@ -84,7 +106,7 @@ function manifestTable(view: ReplayView, diffs: ReadonlyMap<string, DiffText>): 
     const main = html`<tr class="${classes}" data-step="${s.step_id}">
       <td>
         <code>${s.step_id}</code
-        >${s.step_id === firstDivergent ? html` <span class="badge bad small">first divergence</span>` : ""}
+        >${s.step_id === firstDivergent ? html` <span class="badge bad small">first divergence</span>` : ""}${divergenceMark(s)}
         <div class="method">${s.method}</div>
       </td>
       <td>${s.step_type}</td>
@@ -95,7 +117,7 @@ function manifestTable(view: ReplayView, diffs: ReadonlyMap<string, DiffText>): 
       <td class="num">${formatDuration(s.duration_ms)}</td>
       <td>${imageCell(s)}</td>
       <td class="reason">
-        ${s.reason ?? ""}${
+        ${s.reason ?? ""}${triageLine(s)}${
           s.warnings.length > 0
             ? html`<ul class="warnings">
                 ${s.warnings.map((w) => html`<li>${w}</li>`)}
@@ -171,6 +193,7 @@ export function replayPage({ view, diffs, tokenRequired }: ReplayPageData): stri
     view.options.from === null ? "all steps" : `from ${view.options.from}`,
     view.options.strict ? "strict" : "",
     view.options.diff ? "diff" : "",
+    view.options.triage === "off" ? "" : view.options.triage === "all" ? "triage all" : "triage",
   ]
     .filter((o) => o !== "")
     .join(", ");
@@ -219,6 +242,25 @@ export function replayPage({ view, diffs, tokenRequired }: ReplayPageData): stri
         ? html`<section class="card divergence">
             <h2>First divergence: <code>${m.first_divergence.step_id}</code></h2>
             <p>${m.first_divergence.reason}</p>
+            ${
+              originsOf(m).length > 1
+                ? html`<h3>Every origin (${originsOf(m).length})</h3>
+                    <ul class="origins">
+                      ${originsOf(m).map((o) => html`<li><code>${o.step_id}</code> origin: ${o.reason}</li>`)}
+                    </ul>`
+                : ""
+            }
+            ${
+              m.summary.triage === undefined
+                ? ""
+                : html`<p class="triage-summary">
+                    Triage:
+                    ${Object.entries(m.summary.triage)
+                      .filter(([k, n]) => k !== "triaged" && n > 0)
+                      .map(([k, n]) => `${n} ${k}`)
+                      .join(", ")}${m.summary.triage.triaged === 0 ? "no step to triage" : ""}.
+                  </p>`
+            }
           </section>`
         : ""
     }
