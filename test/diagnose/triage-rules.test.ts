@@ -12,7 +12,11 @@ const checks: VerdictInput["checks"] = {
   replayedImage: H("2"),
   lastReproduced: { image: H("3"), replay: "r-earlier" },
 };
-const run = (variation: TriageRun["variation"], hash: string | null, detail = variation): TriageRun =>
+const run = (
+  variation: TriageRun["variation"],
+  hash: string | null,
+  detail: string = variation,
+): TriageRun =>
   hash === null
     ? { variation, detail, output_hash: null, error: "boom" }
     : { variation, detail, output_hash: hash };
