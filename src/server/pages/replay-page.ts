@@ -90,6 +90,20 @@ function triageLine(step: ManifestStepView): SafeHtml {
   </p>`;
 }
 
+/** "Triage: 1 nondeterministic, 2 drift." under the divergence, when the replay was triaged. */
+function triageSummary(m: ManifestView): SafeHtml {
+  const counts = m.summary.triage;
+  if (counts === undefined) return html``;
+  const text =
+    counts.triaged === 0
+      ? "no step to triage"
+      : Object.entries(counts)
+          .filter(([k, n]) => k !== "triaged" && n > 0)
+          .map(([k, n]) => `${n} ${k}`)
+          .join(", ");
+  return html`<p class="triage-summary">${`Triage: ${text}.`}</p>`;
+}
+
 function originsOf(m: ManifestView): { step_id: string; reason: string }[] {
   return m.divergence_origins ?? (m.first_divergence === null ? [] : [m.first_divergence]);
 }
@@ -250,20 +264,10 @@ export function replayPage({ view, diffs, tokenRequired }: ReplayPageData): stri
                     </ul>`
                 : ""
             }
-            ${
-              m.summary.triage === undefined
-                ? ""
-                : html`<p class="triage-summary">
-                    Triage:
-                    ${Object.entries(m.summary.triage)
-                      .filter(([k, n]) => k !== "triaged" && n > 0)
-                      .map(([k, n]) => `${n} ${k}`)
-                      .join(", ")}${m.summary.triage.triaged === 0 ? "no step to triage" : ""}.
-                  </p>`
-            }
           </section>`
         : ""
     }
+    ${m === null || m.summary.triage === undefined ? "" : html`<section class="card">${triageSummary(m)}</section>`}
     ${
       m === null
         ? html`<section class="card">
