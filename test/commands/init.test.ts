@@ -101,6 +101,7 @@ describe.each(BACKENDS)("replay-runner init on %s", (backend) => {
       "public.processing_step_inputs",
       "public.processing_steps",
       "replay_runner.replays",
+      "replay_runner.reproduced_images",
       "replay_runner.schema_migrations",
     ]);
 
