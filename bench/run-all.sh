@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 mkdir -p "$out_root"
 machine_info | tee "$out_root/machine.txt"
-for script in "$bench_dir"/0[1-6]-*.sh; do
+for script in "$bench_dir"/0[1-9]-*.sh; do
   log "=== $(basename "$script")"
   bash "$script"
 done

@@ -106,6 +106,7 @@ export async function triageStep(
       clockWhy,
       shiftDays,
       cpus: parsedCpus(),
+      hostArch: process.arch,
     });
 
   const scratch = await mkdtemp(path.join(deps.scratchParent, ".triage-"));

@@ -4,7 +4,8 @@
 export type TriageScope = "off" | "origins" | "all";
 
 /** What must not matter to a deterministic step, changed one at a time (docs/decisions.md). */
-export type VariationName = "clock" | "cpus" | "order" | "hash-seed" | "timezone" | "umask" | "hostname";
+export type VariationName =
+  "clock" | "cpus" | "order" | "hash-seed" | "timezone" | "umask" | "hostname" | "kernel";
 
 export type TriageVerdict =
   /** Replays under identical conditions disagree with each other. */

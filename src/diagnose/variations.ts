@@ -24,6 +24,8 @@ export interface TriageConditions {
   shiftDays: number;
   /** CPUs the step sees by default. */
   cpus: number;
+  /** The host's architecture (process.arch): the kernel variation is measured on x64 only. */
+  hostArch: string;
 }
 
 export interface PlannedRun {
@@ -92,6 +94,9 @@ export function planRuns(c: TriageConditions): { runs: PlannedRun[]; notApplied:
   vary("timezone", `TZ=${OTHER_TIME_ZONE} (UTC+14) instead of UTC`, { env: { TZ: OTHER_TIME_ZONE } });
   vary("umask", `umask ${OTHER_UMASK} instead of 0022`, { umask: OTHER_UMASK });
   vary("hostname", `host name "${OTHER_HOSTNAME}" instead of "replay"`, { hostname: OTHER_HOSTNAME });
+  // The 32-bit personality (reprotest's "kernel"): uname -m and platform.machine() say i686.
+  if (c.hostArch === "x64") vary("kernel", "uname -m i686 (setarch) instead of x86_64", { arch: "i686" });
+  else notApplied.push({ variation: "kernel", why: `measured on x86_64 only, not on ${c.hostArch}` });
   return { runs, notApplied };
 }
 

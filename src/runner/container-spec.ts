@@ -82,6 +82,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const CPUSET = /^\d{1,4}(-\d{1,4})?(,\d{1,4}(-\d{1,4})?)*$/;
 const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 const UMASK = /^0?[0-7]{3}$/;
+const ARCH = /^[a-z0-9_]{1,16}$/;
 
 /** A variation that would break the sandbox's shape is refused, not applied (a bug upstream). */
 export class VariationRefused extends Error {}
@@ -97,6 +98,8 @@ function checkVariation(v: StepVariation): void {
     throw new VariationRefused(`host name ${JSON.stringify(v.hostname)} is not a plain host name`);
   if (v.umask !== undefined && !UMASK.test(v.umask))
     throw new VariationRefused(`umask ${JSON.stringify(v.umask)} is not octal`);
+  if (v.arch !== undefined && !ARCH.test(v.arch))
+    throw new VariationRefused(`machine ${JSON.stringify(v.arch)} is not an architecture name`);
   for (const file of v.readOnlyFiles ?? []) {
     const target = path.posix.normalize(file.target);
     if (target !== file.target || !target.startsWith(`${VARIATION_MOUNT_ROOT}/`))
@@ -126,11 +129,13 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateBody {
   const v = input.variation;
   if (v !== undefined) checkVariation(v);
   const env = v?.env === undefined ? input.env : { ...input.env, ...v.env };
-  // The umask through the image's /bin/sh: `exec` leaves the recorded argv as the step's process.
-  const command =
+  // The umask through the image's /bin/sh, the machine through its setarch: both exec, so the
+  // recorded argv is the step's process.
+  const withUmask =
     v?.umask === undefined
       ? input.command
       : ["/bin/sh", "-c", 'umask "$0" && exec "$@"', v.umask, ...input.command];
+  const command = v?.arch === undefined ? withUmask : ["setarch", v.arch, ...withUmask];
   // /tmp is memory: tmpfs pages count against the container's memory limit anyway, the size
   // cap keeps one step from spending all of it there. Half the limit, not all of it: a step that
   // fills /tmp then gets ENOSPC (a clear error it can report) while its own process still fits,

@@ -62,6 +62,8 @@ export interface StepVariation {
   hostname?: string | undefined;
   /** Octal, e.g. "0002": /bin/sh sets it, then execs the recorded argv. */
   umask?: string | undefined;
+  /** The machine `uname -m` reports, e.g. "i686": the image's `setarch` execs the recorded argv. */
+  arch?: string | undefined;
 }
 
 /** Which variations this executor can apply: null when it can, else why not. */

@@ -96,6 +96,7 @@ describe("the run plan", () => {
       frozenAt: 1000,
       shiftDays: 200,
       cpus: 4,
+      hostArch: "x64",
     });
     expect(notApplied).toEqual([]);
     expect(runs.map((r) => [r.variation, r.knobs?.env?.FAKETIME])).toEqual([
@@ -108,12 +109,14 @@ describe("the run plan", () => {
       ["timezone", "1000"],
       ["umask", "1000"],
       ["hostname", "1000"],
+      ["kernel", "1000"],
     ]);
     // One library mount each, and each variation changes one thing beside the frozen clock.
     for (const r of runs) expect(r.knobs?.readOnlyFiles).toHaveLength(1);
     expect(runs.find((r) => r.variation === "cpus")?.knobs?.cpusetCpus).toBe("0");
     expect(runs.find((r) => r.variation === "hash-seed")?.knobs?.env?.PYTHONHASHSEED).toBe("1");
     expect(runs.find((r) => r.variation === "order")?.knobs?.inOrder).toBe("reversed");
+    expect(runs.find((r) => r.variation === "kernel")?.knobs?.arch).toBe("i686");
   });
 
   it("says why a variation is not applied: no libfaketime, one CPU, files as archives", () => {
@@ -125,11 +128,13 @@ describe("the run plan", () => {
       clockWhy: "Debian's libfaketime is not installed on this host",
       shiftDays: 200,
       cpus: 1,
+      hostArch: "arm64",
     });
     expect(notApplied).toEqual([
       { variation: "clock", why: "Debian's libfaketime is not installed on this host" },
       { variation: "cpus", why: "this host has one CPU: there is no other count to show" },
       { variation: "order", why: "it needs host mounts" },
+      { variation: "kernel", why: "measured on x86_64 only, not on arm64" },
     ]);
     expect(runs.map((r) => r.variation)).toEqual([
       "repeat",

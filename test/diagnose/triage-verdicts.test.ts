@@ -159,6 +159,7 @@ describe("rerun --triage", () => {
       "timezone",
       "umask",
       "hostname",
+      "kernel",
     ]);
     expect(gzip.not_applied).toEqual([]);
     expect(gzip.clock).toBe(
@@ -193,7 +194,7 @@ describe("rerun --triage", () => {
       .find((s) => s.step_id === "s-drift")!
       .triage!.explanation.match(/code_hash (sha256:[0-9a-f]{64})/) ?? [])[1];
     expect(rows.get("s-drift")!.triage!.explanation).toBe(
-      `10 replays under 7 variations gave the same bytes, not the recorded ones: the step is deterministic here, so the record came from other code, inputs or environment; its inputs hash to the recorded input_hash; its script hashes to the recorded code_hash ${codeHash}; no image id was recorded with its output; no earlier replay reproduced it`,
+      `11 replays under 8 variations gave the same bytes, not the recorded ones: the step is deterministic here, so the record came from other code, inputs or environment; its inputs hash to the recorded input_hash; its script hashes to the recorded code_hash ${codeHash}; no image id was recorded with its output; no earlier replay reproduced it`,
     );
   });
 
@@ -207,7 +208,7 @@ describe("rerun --triage", () => {
       ),
     ).toBe(true);
     expect(
-      lines.some((l) => l.startsWith("s-drift  drift: 10 replays under 7 variations gave the same bytes")),
+      lines.some((l) => l.startsWith("s-drift  drift: 11 replays under 8 variations gave the same bytes")),
     ).toBe(true);
   });
 

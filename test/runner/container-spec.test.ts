@@ -71,6 +71,21 @@ describe("containerSpec with a triage variation", () => {
     expect(JSON.stringify(containerSpec({ ...input, variation: undefined }))).toBe(TODAY);
   });
 
+  it("wraps the recorded argv in setarch for another machine, around the umask", () => {
+    expect(containerSpec({ ...input, variation: { arch: "i686" } }).Cmd).toEqual([
+      "setarch",
+      "i686",
+      "python3",
+      "/code/main.py",
+    ]);
+    expect(containerSpec({ ...input, variation: { arch: "i686", umask: "0002" } }).Cmd.slice(0, 4)).toEqual([
+      "setarch",
+      "i686",
+      "/bin/sh",
+      "-c",
+    ]);
+  });
+
   it("applies each knob and keeps every hardening member as it was", () => {
     const varied = containerSpec({
       ...input,
@@ -130,6 +145,7 @@ describe("containerSpec with a triage variation", () => {
     [{ cpusetCpus: "0; rm" }, /not a CPU list/],
     [{ hostname: "a b" }, /not a plain host name/],
     [{ umask: "9" }, /not octal/],
+    [{ arch: "i686; sh" }, /not an architecture name/],
   ])("refuses a variation that would change the sandbox's shape: %j", (variation, message) => {
     expect(() => containerSpec({ ...input, variation })).toThrow(message);
   });

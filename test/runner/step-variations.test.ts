@@ -116,6 +116,12 @@ open("/out/output", "w").write(f"{os.environ['PYTHONHASHSEED']} {os.environ['TZ'
     ).toBe("1 <+14>-14 elsewhere 0o664 65534 read-only\n");
   });
 
+  it("reports another machine through setarch (the image has it; the seccomp profile allows it)", async () => {
+    const code = `import os, platform\nopen("/out/output", "w").write(f"{os.uname().machine} {platform.machine()} {os.getuid()}\\n")\n`;
+    expect(textOf(await run(code))).toBe("x86_64 x86_64 65534\n");
+    expect(textOf(await run(code, { arch: "i686" }))).toBe("i686 i686 65534\n");
+  });
+
   it("refuses the knobs that need this host's files when files travel as archives", async () => {
     const archives = new DockerStepExecutor({ engine });
     expect(archives.variationSupport()).toEqual({
