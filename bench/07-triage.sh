@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark 7: what `rerun --triage` costs per triaged step. A one-step chain whose step stamps
 # the time (an origin mismatch on every replay) is replayed without and with --triage (the
-# default: 2 repeats and 7 variations, so 1 + 9 container runs). The baseline for the 9 extra
-# runs is the same step replayed 9 more times by a plain replay in the same process: a chain of
-# 9 copies of the step side by side, merged by one more container step (1 + 9 runs). All three
+# default: 2 repeats and 8 variations, so 1 + 10 container runs). The baseline for the 10 extra
+# runs is the same step replayed 10 more times by a plain replay in the same process: a chain
+# of 10 copies of the step side by side, merged by one more container step (1 + 10 runs). All three
 # with --jobs 2, on PostgreSQL.
 source "$(dirname "$0")/lib.sh"
 bench_setup libfaketime
@@ -12,17 +12,17 @@ rm -rf "$work" && mkdir -p "$work"
 p="$bench_dir/pipeline"
 printf 'a small payload, stamped by each replay\n' >"$work/seed.txt"
 
-log "recording the stamp step and 9 copies of it merged (PostgreSQL)"
+log "recording the stamp step and 10 copies of it merged (PostgreSQL)"
 pg_url=$(fresh_database bench_07)
 export REPLAY_HOME="$work/home" DATABASE_URL="$pg_url"
 seed=$(cli add "$work/seed.txt" --id seed)
 cli run transform --input "$seed" --code "$p/stamp.py" --id stamped >/dev/null
 inputs=()
-for i in $(seq 1 9); do
+for i in $(seq 1 10); do
   cli run transform --input "$seed" --code "$p/stamp.py" --id "copy-$i" >/dev/null
   inputs+=(--input "c$i=copy-$i")
 done
-cli run merge "${inputs[@]}" --code "$p/merge.py" --args "{\"order\": [$(seq -s, -f '"c%g"' 1 9)]}" --id merged >/dev/null
+cli run merge "${inputs[@]}" --code "$p/merge.py" --args "{\"order\": [$(seq -s, -f '"c%g"' 1 10)]}" --id merged >/dev/null
 
 # Every replay here mismatches (exit 1, as it should); any other exit code is a failure.
 mismatch() { printf '%s >/dev/null; test $? -eq 1' "$1"; }
@@ -31,8 +31,8 @@ measure 07-triage \
   --warmup 1 \
   --prepare "rm -rf $REPLAY_HOME/replays" \
   -n "rerun (1 step)" "$(mismatch "node $cli_js rerun stamped --jobs 2")" \
-  -n "rerun --triage (1 + 2 repeats + 7 variations)" "$(mismatch "node $cli_js rerun stamped --jobs 2 --triage")" \
-  -n "rerun of 9 copies + merge (1 + 9 plain runs)" "$(mismatch "node $cli_js rerun merged --jobs 2")"
+  -n "rerun --triage (1 + 2 repeats + 8 variations)" "$(mismatch "node $cli_js rerun stamped --jobs 2 --triage")" \
+  -n "rerun of 10 copies + merge (1 + 10 plain runs)" "$(mismatch "node $cli_js rerun merged --jobs 2")"
 
 {
   node "$bench_dir/summarise.mjs" "$out_root/07-triage.json"
@@ -43,7 +43,7 @@ measure 07-triage \
     const [one, triage, plain] = r.map((x) => med(x.times));
     console.log("");
     console.log(`triage of one step: ${(triage - one).toFixed(3)} s more than the replay without it`);
-    console.log(`9 more plain runs of that step: ${(plain - one).toFixed(3)} s more than the replay of one`);
+    console.log(`10 more plain runs of that step: ${(plain - one).toFixed(3)} s more than the replay of one`);
     console.log(`triage / (N+k) plain replays of the step: ${((triage - one) / (plain - one)).toFixed(2)}x; whole commands: ${(triage / plain).toFixed(2)}x`);
   ' "$out_root/07-triage.json"
 } | tee "$out_root/07-triage.md"

@@ -148,21 +148,21 @@ export async function triageStep(
 
     let frozen = clockWhy === undefined;
     let { runs: planned, notApplied } = plan(frozen);
-    const [first, ...rest] = planned;
-    if (first === undefined) return undefined;
-    let firstRun = await runOne(first);
+    const limit = pLimit(Math.max(1, deps.jobs));
+    const runAll = (list: readonly PlannedRun[]) => Promise.all(list.map((p) => limit(() => runOne(p))));
+    // The first repeats (as many as run at once) tell whether the step survives the frozen clock.
+    const batch = Math.max(1, Math.min(deps.jobs, options.repeat));
+    let first = await runAll(planned.slice(0, batch));
     if (aborted(deps.signal)) return undefined;
-    if (firstRun.output_hash === null && frozen) {
+    if (frozen && first.every((r) => r.output_hash === null)) {
       // The step fails under the frozen clock (libfaketime breaks Python's time.sleep, see
       // fake-clock.ts): every run goes back to the real clock, and the clock is not varied.
-      clockWhy = `the step fails under libfaketime's frozen clock (${firstRun.error ?? "no output"})`;
+      clockWhy = `the step fails under libfaketime's frozen clock (${first[0]?.error ?? "no output"})`;
       frozen = false;
       ({ runs: planned, notApplied } = plan(false));
-      firstRun = await runOne(planned[0] ?? first);
-      rest.splice(0, rest.length, ...planned.slice(1));
+      first = await runAll(planned.slice(0, batch));
     }
-    const limit = pLimit(Math.max(1, deps.jobs));
-    const others = await Promise.all(rest.map((p) => limit(() => runOne(p))));
+    const others = await runAll(planned.slice(batch));
     if (aborted(deps.signal)) return undefined;
     const runs: TriageRun[] = [
       {
@@ -170,7 +170,7 @@ export async function triageStep(
         detail: frozen ? "the main replay, on the real clock" : "the main replay",
         output_hash: target.replayed,
       },
-      firstRun,
+      ...first,
       ...others,
     ];
     const judgement = judge({

@@ -58,6 +58,13 @@ describe("triage verdicts", () => {
     });
   });
 
+  it("says when the repeats gave the recorded bytes (a time stamp of the recorded second)", () => {
+    const runs = [run("repeat", H("0")), run("repeat", H("0")), run("clock", H("e"), "clock +200 days")];
+    expect(judge({ ...base, runs }).explanation).toBe(
+      "the output changes with clock +200 days; 2 repeats under identical conditions agreed; the repeats gave the recorded bytes",
+    );
+  });
+
   it("drift when everything agrees and differs from the record, naming what was checked", () => {
     const runs = [run("repeat", H("a")), run("repeat", H("a")), run("clock", H("a"))];
     expect(judge({ ...base, runs })).toEqual({
