@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { judge, type VerdictInput } from "../../src/diagnose/triage-verdict.js";
 import { planRuns } from "../../src/diagnose/variations.js";
-import type { TriageRun } from "../../src/diagnose/index.js";
+import { triageSentence, type TriageRun } from "../../src/diagnose/index.js";
 
 const H = (c: string) => `sha256:${c.repeat(64)}`;
 const checks: VerdictInput["checks"] = {
@@ -153,5 +153,35 @@ describe("the run plan", () => {
       "hostname",
     ]);
     expect(runs[0]!.knobs).toBeUndefined();
+  });
+});
+
+describe("the verdict in a sentence", () => {
+  const triage = {
+    verdict: "nondeterministic",
+    latent: false,
+    explanation: "3 replays gave 3 different outputs",
+  };
+
+  it("adds the row's diff explanation when a format-aware diff ran, and nothing for a plain diff path", () => {
+    expect(
+      triageSentence(triage, {
+        tool: "diffoscope 240",
+        explanation: "gzip header: modification time differs",
+      }),
+    ).toBe("nondeterministic: 3 replays gave 3 different outputs; gzip header: modification time differs");
+    expect(triageSentence(triage, "diffs/s-a.diff")).toBe(
+      "nondeterministic: 3 replays gave 3 different outputs",
+    );
+    expect(triageSentence(triage, null)).toBe("nondeterministic: 3 replays gave 3 different outputs");
+  });
+
+  it("marks a latent finding", () => {
+    expect(
+      triageSentence({ ...triage, verdict: "environment-sensitive", latent: true, explanation: "x" }),
+    ).toBe("environment-sensitive (latent): x");
+    expect(triageSentence({ ...triage, verdict: "deterministic", latent: true, explanation: "y" })).toBe(
+      "deterministic: y",
+    );
   });
 });
