@@ -2,11 +2,11 @@
 # Benchmark 7: what `rerun --triage` costs per triaged step. A one-step chain whose step stamps
 # the time (an origin mismatch on every replay) is replayed without and with --triage (the
 # default: 2 repeats and 8 variations, so 1 + 10 container runs). The baseline for the 10 extra
-# runs is the same step replayed 10 more times by a plain replay in the same process: a chain
-# of 10 copies of the step side by side, merged by one more container step (1 + 10 runs). All three
-# with --jobs 2, on PostgreSQL.
+# runs is the same step replayed 10 more times by a plain replay in the same process: 10 copies
+# of the step side by side, merged by one more container step (1 + 10 runs). All three with
+# --jobs 2, on PostgreSQL.
 source "$(dirname "$0")/lib.sh"
-bench_setup libfaketime
+bench_setup libfaketime bc
 work="$out_root/07"
 rm -rf "$work" && mkdir -p "$work"
 p="$bench_dir/pipeline"
@@ -24,15 +24,36 @@ for i in $(seq 1 10); do
 done
 cli run merge "${inputs[@]}" --code "$p/merge.py" --args "{\"order\": [$(seq -s, -f '"c%g"' 1 10)]}" --id merged >/dev/null
 
-# Every replay here mismatches (exit 1, as it should); any other exit code is a failure.
-mismatch() { printf '%s >/dev/null; test $? -eq 1' "$1"; }
-log "measuring"
-measure 07-triage \
-  --warmup 1 \
-  --prepare "rm -rf $REPLAY_HOME/replays" \
-  -n "rerun (1 step)" "$(mismatch "node $cli_js rerun stamped --jobs 2")" \
-  -n "rerun --triage (1 + 2 repeats + 8 variations)" "$(mismatch "node $cli_js rerun stamped --jobs 2 --triage")" \
-  -n "rerun of 10 copies + merge (1 + 10 plain runs)" "$(mismatch "node $cli_js rerun merged --jobs 2")"
+# Every replay here mismatches (exit 1, as it should); any other exit code stops the benchmark.
+# The three commands run in turn, round after round (not all runs of one, then the next): the
+# machine is shared, and a neighbour's load then weighs on all three alike. Times go to a
+# hyperfine-shaped JSON file, so summarise.mjs reads it like the others.
+names=("rerun (1 step)" "rerun --triage (1 + 2 repeats + 8 variations)" "rerun of 10 copies + merge (1 + 10 plain runs)")
+commands=("rerun stamped --jobs 2" "rerun stamped --jobs 2 --triage" "rerun merged --jobs 2")
+log "measuring ($runs rounds of the three commands, one warm-up round)"
+times_dir="$work/times"
+mkdir -p "$times_dir"
+for round in $(seq 0 "$runs"); do
+  for i in 0 1 2; do
+    rm -rf "$REPLAY_HOME/replays"
+    start=$(date +%s.%N)
+    code=0
+    # shellcheck disable=SC2086 # the command is words on purpose
+    node "$cli_js" ${commands[$i]} >/dev/null 2>&1 || code=$?
+    end=$(date +%s.%N)
+    [ "$code" = 1 ] || { log "${commands[$i]} exited $code, not 1"; exit 1; }
+    [ "$round" = 0 ] || echo "$end - $start" | bc >>"$times_dir/$i"
+  done
+done
+node -e '
+  const fs = require("fs");
+  const [dir, out, ...names] = process.argv.slice(1);
+  const results = names.map((command, i) => ({
+    command,
+    times: fs.readFileSync(`${dir}/${i}`, "utf8").trim().split("\n").map(Number),
+  }));
+  fs.writeFileSync(out, JSON.stringify({ results }, null, 2));
+' "$times_dir" "$out_root/07-triage.json" "${names[@]}"
 
 {
   node "$bench_dir/summarise.mjs" "$out_root/07-triage.json"

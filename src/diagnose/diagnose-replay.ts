@@ -9,7 +9,8 @@ import type { ChainStep } from "../chain/types.js";
 import type { SqlQueryable } from "../db/index.js";
 import type { ReplayInput } from "../handlers/index.js";
 import type { StepExecutor } from "../runner/types.js";
-import { markImageDrift, recordedImageOf, type DriftRow } from "./image-drift.js";
+import { messageOf } from "../errors/index.js";
+import { markImageDrift, recordedImageOf, type DriftRow, type ImageHistory } from "./image-drift.js";
 import type { StepTriage, TriageCounts, TriageScope } from "./triage-types.js";
 
 /** The members of a manifest row diagnosis reads and writes. */
@@ -78,9 +79,13 @@ export async function diagnoseReplay<R extends DiagnosedRow>(
   input: DiagnoseInput<R>,
 ): Promise<TriageCounts | undefined> {
   const byId = new Map(input.steps.map((cs) => [cs.step.id, cs]));
+  // Drift is a warning: a registry that fails here must not cost the replay its manifest.
   const history = await markImageDrift(deps.db, deps.replayId, input.rows, (id) => {
     const target = byId.get(id)?.target;
     return target === undefined ? null : recordedImageOf(target.metadata);
+  }).catch((error: unknown) => {
+    deps.warn(`image drift could not be checked: ${messageOf(error)}`);
+    return new Map<string, ImageHistory>();
   });
   if (input.triage === "off") return undefined;
   const { triageStep } = await import("./triage-step.js");

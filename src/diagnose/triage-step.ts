@@ -105,7 +105,7 @@ export async function triageStep(
       frozenAt: frozen ? epoch : undefined,
       clockWhy,
       shiftDays,
-      cpus: parsedCpus(),
+      cpus: hostCpus(),
       hostArch: process.arch,
     });
 
@@ -201,6 +201,6 @@ function aborted(signal: AbortSignal): boolean {
   return signal.aborted;
 }
 
-function parsedCpus(): number {
+function hostCpus(): number {
   return Math.max(1, os.availableParallelism());
 }
