@@ -28,6 +28,7 @@ afterAll(async () => {
   await executor.settled();
   await staging.dispose();
   await listing?.dispose();
+  if (listing !== undefined) await rm(listing.base, { recursive: true, force: true });
   await rm(base, { recursive: true, force: true });
 });
 
