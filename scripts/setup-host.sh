@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs and starts what replay-runner needs on a Debian 12 machine, idempotently.
 #
-#   scripts/setup-host.sh [docker] [postgres] [base-image] [diffoscope-image] [chromium] [evidence] [oci-registry] [all]
+#   scripts/setup-host.sh [docker] [postgres] [base-image] [faketime] [diffoscope-image] [chromium] [evidence] [oci-registry] [all]
 #
 # What each part does (nothing happens when it is already in place):
 #   docker      apt-get install docker.io; start dockerd (log: /var/log/dockerd.log)
 #   postgres    apt-get install postgresql; pg_ctlcluster 15 main start; create role root
 #   base-image  apt-get install mmdebstrap; build replay-base:bookworm offline (scripts/build-base-image.sh)
+#   faketime    apt-get install libfaketime (rerun --triage freezes and shifts a step's clock with it)
 #   diffoscope-image  apt-get install mmdebstrap; build replay-diffoscope:bookworm offline, the image
 #               `rerun --diff` runs diffoscope in (scripts/build-diffoscope-image.sh, about two minutes)
 #   chromium    apt-get install chromium (browser tests)
@@ -14,7 +15,7 @@
 #               replay-runner, as the README shows and test/evidence does)
 #   oci-registry  apt-get install docker-registry (tests of shared environment images); the
 #               package's own service is not started: tests run their own on 127.0.0.1
-# With no argument: docker, postgres and base-image.
+# With no argument: docker, postgres, base-image and faketime.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -88,6 +89,8 @@ setup_diffoscope_image() {
   "$here/build-diffoscope-image.sh"
 }
 
+setup_faketime() { apt_install libfaketime; }
+
 setup_chromium() { apt_install chromium; }
 setup_evidence() { apt_install openssl jq python3-cryptography; }
 
@@ -107,17 +110,18 @@ setup_oci_registry() {
 }
 
 parts=("$@")
-[ ${#parts[@]} -eq 0 ] && parts=(docker postgres base-image)
+[ ${#parts[@]} -eq 0 ] && parts=(docker postgres base-image faketime)
 for part in "${parts[@]}"; do
   case "$part" in
     docker) setup_docker ;;
     postgres) setup_postgres ;;
     base-image) setup_base_image ;;
+    faketime) setup_faketime ;;
     diffoscope-image) setup_diffoscope_image ;;
     chromium) setup_chromium ;;
     evidence) setup_evidence ;;
     oci-registry) setup_oci_registry ;;
-    all) setup_docker; setup_postgres; setup_base_image; setup_diffoscope_image; setup_chromium; setup_evidence; setup_oci_registry ;;
-    *) log "unknown part '$part' (docker, postgres, base-image, diffoscope-image, chromium, evidence, oci-registry, all)"; exit 2 ;;
+    all) setup_docker; setup_postgres; setup_base_image; setup_faketime; setup_diffoscope_image; setup_chromium; setup_evidence; setup_oci_registry ;;
+    *) log "unknown part '$part' (docker, postgres, base-image, faketime, diffoscope-image, chromium, evidence, oci-registry, all)"; exit 2 ;;
   esac
 done

@@ -11,7 +11,7 @@ import { EXIT, exitCodesHelp, isReplayError } from "../errors/index.js";
 import { ENV_LABEL } from "../images/index.js";
 import { interruptOrphanedReplays, localJudge } from "../replay/index.js";
 import { connectDockerEngine, reapStale, reapStaleStaging } from "../runner/index.js";
-import { stagingBase } from "./replay-services.js";
+import { stagingBases } from "./replay-services.js";
 import { settingsOf, withRegistry } from "./command-context.js";
 
 /**
@@ -56,9 +56,13 @@ export function registerGcCommand(program: Command): void {
       const left: string[] = [];
       const [reaped, folders] = await Promise.all([
         reapStale(engine),
-        reapStaleStaging(stagingBase(settings), undefined, (dir, reason) => {
-          left.push(`warning: could not remove the staging folder ${dir}: ${reason}`);
-        }),
+        Promise.all(
+          stagingBases(settings).map((base) =>
+            reapStaleStaging(base, undefined, (dir, reason) => {
+              left.push(`warning: could not remove the staging folder ${dir}: ${reason}`);
+            }),
+          ),
+        ).then((found) => found.flat()),
       ]);
       let images = 0;
       if (options.images === true) {

@@ -16,6 +16,7 @@ import {
   reapStale,
   reapStaleStaging,
   removeRunResources,
+  tmpfsStagingBase,
 } from "../runner/index.js";
 import type { StepExecutor } from "../runner/types.js";
 
@@ -58,10 +59,24 @@ export function stagingBase(settings: Settings): string {
   return path.join(settings.home, "staging");
 }
 
+/** Every staging base a run of this user may leave folders in (the tmpfs one: triage's "order"). */
+export function stagingBases(settings: Settings): string[] {
+  const tmpfs = tmpfsStagingBase();
+  return tmpfs === undefined ? [stagingBase(settings)] : [stagingBase(settings), tmpfs];
+}
+
 export function createReplayServices(settings: Settings, options: ServiceOptions): Promise<ReplayServices> {
   const engine = connectDockerEngine({ dockerHost: settings.dockerHost });
   const staging = settings.hostMounts ? new StagingRoot(stagingBase(settings)) : undefined;
-  const executor = new DockerStepExecutor({ engine, maxOutputBytes: settings.maxOutputBytes, staging });
+  const tmpfs = staging === undefined ? undefined : tmpfsStagingBase();
+  // Nothing is created there unless triage varies the order of /in.
+  const listingStaging = tmpfs === undefined ? undefined : new StagingRoot(tmpfs);
+  const executor = new DockerStepExecutor({
+    engine,
+    maxOutputBytes: settings.maxOutputBytes,
+    staging,
+    listingStaging,
+  });
   let used = false;
   let reaping: Promise<void> = Promise.resolve();
   const registry =
@@ -97,7 +112,10 @@ export function createReplayServices(settings: Settings, options: ServiceOptions
       used = true;
       await engine.ping();
       // What crashed runs left is removed beside the first steps, not before them.
-      reaping = Promise.all([reapStale(engine), reapStaleStaging(stagingBase(settings))]).then(
+      reaping = Promise.all([
+        reapStale(engine),
+        Promise.all(stagingBases(settings).map((base) => reapStaleStaging(base))).then((f) => f.flat()),
+      ]).then(
         ([reaped, folders]) => {
           if (reaped.containers.length + reaped.volumes.length + folders.length > 0) {
             options.log(
@@ -116,8 +134,10 @@ export function createReplayServices(settings: Settings, options: ServiceOptions
       await reaping;
       await executor.settled();
       if (used && options.signal?.aborted === true) await removeRunResources(engine, options.runId);
-      const left = await staging?.dispose();
-      if (left !== undefined) options.log(`warning: ${left}`);
+      for (const root of [staging, listingStaging]) {
+        const left = await root?.dispose();
+        if (left !== undefined) options.log(`warning: ${left}`);
+      }
     },
   });
 }

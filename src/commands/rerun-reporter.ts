@@ -7,6 +7,7 @@ import type { ChainStep } from "../chain/types.js";
 import type { Manifest, ManifestStep, ReplayReporter } from "../replay/index.js";
 import { styleFor, type Style } from "./terminal-style.js";
 import { shortContentHash } from "../hashing/index.js";
+import { triageSentence } from "../diagnose/index.js";
 import { visibleText } from "../terminal/index.js";
 
 function seconds(ms: number): string {
@@ -97,6 +98,11 @@ export class TerminalReporter implements ReplayReporter {
     if (this.running.size > 0) this.drawStatus();
   }
 
+  triaging(stepId: string): void {
+    this.clearStatus();
+    this.out.write(`  ${this.style.dim("triage")}  ${stepId}: replaying it again, and under variations\n`);
+  }
+
   warning(message: string): void {
     this.clearStatus();
     this.out.write(`  ${this.style.yellow("warning")}: ${visibleText(message)}\n`);
@@ -127,6 +133,46 @@ export class TerminalReporter implements ReplayReporter {
       this.out.write(
         `first divergence: ${s.bold(visibleText(manifest.first_divergence.step_id))}: ${visibleText(shortenHashes(manifest.first_divergence.reason))}\n`,
       );
+    }
+    this.divergence(manifest);
+    this.diagnosis(manifest);
+  }
+
+  /** Every origin and every inherited row, in words (the step lines came before they were known). */
+  private divergence(manifest: Manifest): void {
+    const marked = manifest.steps.filter((r) => r.divergence !== null);
+    if (marked.length === 0) return;
+    const width = Math.min(40, Math.max(...marked.map((r) => r.step_id.length)));
+    this.out.write(`divergence origins: ${manifest.divergence_origins.map((o) => o.step_id).join(", ")}\n`);
+    for (const row of marked) {
+      const words =
+        row.divergence === "origin"
+          ? this.style.red("origin")
+          : `${row.status === "failed" ? "failed, " : ""}inherited from ${row.inherited_from.join(", ")}`;
+      this.out.write(`  ${row.step_id.padEnd(width)}  ${words}\n`);
+    }
+  }
+
+  /** Image drift found once every step was done, and triage's verdicts. */
+  private diagnosis(manifest: Manifest): void {
+    const s = this.style;
+    for (const row of manifest.steps) {
+      for (const w of row.warnings.filter((w) => w.startsWith("image drift:")))
+        this.out.write(`  ${s.yellow("warning")}: ${row.step_id}: ${shortenHashes(w)}\n`);
+    }
+    const counts = manifest.summary.triage;
+    if (counts === undefined) return;
+    const verdicts = (
+      ["nondeterministic", "environment-sensitive", "drift", "deterministic", "inconclusive"] as const
+    )
+      .filter((v) => counts[v] > 0)
+      .map((v) => `${counts[v]} ${v}`);
+    this.out.write(
+      `triage: ${counts.triaged === 0 ? "no step to triage" : `${verdicts.join(", ")} of ${counts.triaged} step(s)`}\n`,
+    );
+    for (const row of manifest.steps) {
+      if (row.triage === null) continue;
+      this.out.write(`  ${s.bold(row.step_id)}  ${shortenHashes(triageSentence(row.triage, row.diff))}\n`);
     }
   }
 }

@@ -2,7 +2,7 @@
 import path from "node:path";
 import { Option, type Command } from "commander";
 import { z } from "zod";
-import { EXIT, exitCodesHelp } from "../errors/index.js";
+import { EXIT, ReplayError, exitCodesHelp } from "../errors/index.js";
 import { dryRunReplay, exitCodeOf, newReplayId, runReplay } from "../replay/index.js";
 import { visibleJson, visibleLines } from "../terminal/index.js";
 import { VERSION } from "../version.js";
@@ -25,6 +25,17 @@ const optionsSchema = z.object({
   json: z.boolean().default(false),
   dryRun: z.boolean().default(false),
   sign: z.string().min(1).optional(),
+  triage: z
+    .union([z.literal(true), z.literal("all")], {
+      error: "--triage takes no value (the origin mismatches) or =all (also the steps that reproduced)",
+    })
+    .optional(),
+  repeat: z.coerce
+    .number({ error: "--repeat must be a whole number" })
+    .int("--repeat must be a whole number")
+    .min(2, "--repeat must be at least 2: triage compares repeats with each other")
+    .max(20, "--repeat must be at most 20")
+    .optional(),
   jobs: z.coerce
     .number({ error: "--jobs must be a whole number" })
     .int("--jobs must be a whole number")
@@ -56,6 +67,11 @@ export function registerRerunCommand(program: Command): void {
       "for each mismatch, explain what differs (diffoscope in the sandbox; the built-in diff when it cannot run): <out>/diffs/<step-id>.txt, .html, .json",
     )
     .addOption(new Option("--jobs <n>", "independent steps run at once (default: number of CPUs)"))
+    .option(
+      "--triage [all]",
+      "for each origin mismatch, replay the step again (--repeat) and under variations (clock, CPUs, /in order, hash seed, ...) and say why it did not reproduce; =all: also the steps that reproduced",
+    )
+    .addOption(new Option("--repeat <n>", "with --triage: repeats under identical conditions (default 2)"))
     .option("--json", "print the manifest as JSON instead of progress")
     .option(
       "--dry-run",
@@ -71,6 +87,11 @@ export function registerRerunCommand(program: Command): void {
     )
     .action(async (artifactId: string, raw: unknown, command: Command) => {
       const opts = parseOptions(optionsSchema, raw, "rerun");
+      if (opts.repeat !== undefined && opts.triage === undefined) {
+        throw new ReplayError("USAGE", "--repeat counts the repeats of --triage; it does nothing alone.", {
+          hint: "Add --triage, or leave --repeat out.",
+        });
+      }
       const settings = settingsOf(command);
       if (opts.dryRun) {
         // Reads only: no migration, no engine, no output folder.
@@ -121,6 +142,8 @@ export function registerRerunCommand(program: Command): void {
             diff: opts.diff,
             jobs: opts.jobs,
             force: opts.force,
+            triage: opts.triage === undefined ? "off" : opts.triage === "all" ? "all" : "origins",
+            repeat: opts.repeat,
             replayId,
             signal: interrupts.signal,
           },

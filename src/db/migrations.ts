@@ -87,6 +87,20 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Image drift (src/diagnose/image-drift.ts): per step, the image of the last replay in which
+    // it reproduced, written when a replay finishes; one row per step, read by primary key.
+    version: 5,
+    name: "reproduced images",
+    sql: `
+      CREATE TABLE replay_runner.reproduced_images (
+        step_id       text PRIMARY KEY,
+        image_id      text NOT NULL,
+        replay_id     text NOT NULL,
+        reproduced_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 /** Applies pending migrations in one transaction each; cheap (one query) when up to date. */

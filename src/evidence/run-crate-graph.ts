@@ -91,7 +91,7 @@ export function stepVerdictWords(row: ManifestStep): string {
     case "reproduced":
       return "Reproduced: the replayed output is byte-identical to the recorded one, on inputs matching the recorded input_hash.";
     case "mismatch":
-      return `Not reproduced (mismatch): ${row.reason ?? "the output differs"}${row.divergence === "inherited" ? ` (inherited from ${row.inherited_from ?? "an upstream step"})` : row.divergence === "origin" ? " (this step is where the divergence starts)" : ""}.`;
+      return `Not reproduced (mismatch): ${row.reason ?? "the output differs"}${row.divergence === "inherited" ? ` (inherited from ${row.inherited_from.length > 0 ? row.inherited_from.join(", ") : "an upstream step"})` : row.divergence === "origin" ? " (this step is where the divergence starts)" : ""}.`;
     case "failed":
       return `Not reproduced (failed to run): ${row.reason ?? "no reason recorded"}.`;
     case "unreplayable":

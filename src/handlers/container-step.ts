@@ -10,7 +10,13 @@ import type { Environment, EnvironmentState, Step } from "../chain/types.js";
 import { CanonicalJsonError, canonicalJson, describeJsonError } from "../hashing/index.js";
 import { quotedReference } from "../images/image-reference.js";
 import type { ImageResolver, ResolvedImage } from "../images/types.js";
-import type { ContainerStepResult, PayloadSource, PreparedStep, StepExecutor } from "../runner/types.js";
+import type {
+  ContainerStepResult,
+  PayloadSource,
+  PreparedStep,
+  StepExecutor,
+  StepVariation,
+} from "../runner/types.js";
 import { parseContainerParameters, type ContainerParameters } from "./container-parameters.js";
 import type {
   HandlerContext,
@@ -37,6 +43,8 @@ export interface ContainerStepInvocation {
   signal?: AbortSignal | undefined;
   /** Warnings about the image (a shared registry that could not serve it), for the step's row. */
   warn?: ((message: string) => void) | undefined;
+  /** Triage's change to the sandbox (src/diagnose/); absent for a replay or a record. */
+  variation?: StepVariation | undefined;
 }
 
 export type InvocationResult =
@@ -100,6 +108,7 @@ export function prepareContainerStep(
       outputFile: invocation.outputFile,
       maxOutputBytes: MAX_OUTPUT_BYTES,
       signal: invocation.signal,
+      ...(invocation.variation === undefined ? {} : { variation: invocation.variation }),
     });
     return { kind: "ready", step, image };
   })();

@@ -1,7 +1,10 @@
 /** The replay manifest (`<out>/manifest.json`): the contract's members plus what a reader needs. */
-import type { StepDiff } from "../diagnose/index.js";
+import type { ImageDrift, StepDiff, StepTriage, TriageCounts, TriageScope } from "../diagnose/index.js";
 
-/** 2: a row's `diff` is `{tool, explanation, files, truncated}` (1: the path of a text diff). */
+/**
+ * 2: a row's `diff` is `{tool, explanation, files, truncated}` (1: the path of a text diff);
+ * `inherited_from` lists every origin (an array); `divergence_origins`, `image_drift`, `triage`.
+ */
 export const MANIFEST_VERSION = 2;
 
 /**
@@ -34,9 +37,10 @@ export interface ManifestStep {
   target_artifact_id: string;
   input_hash_replayed: string | null;
   inputs: ManifestInput[];
-  /** "origin": inputs matched, output did not; "inherited": diverged because an upstream step did. */
+  /** "origin": inputs matched, output did not; "inherited": diverged because upstream steps did. */
   divergence: "origin" | "inherited" | null;
-  inherited_from: string | null;
+  /** Every origin an inherited row descends from, in topological order; empty otherwise. */
+  inherited_from: string[];
   env_hash: string | null;
   environment: "pinned" | "unpinned" | "missing" | "altered" | "invalid";
   /**
@@ -44,6 +48,8 @@ export interface ManifestStep {
    * (null without one), and whether it was found here, pulled from the registry or built.
    */
   image: { ref: string; id: string; digest: string | null; source: "local" | "pulled" | "built" } | null;
+  /** Set when `image` differs from the one recorded or the one of the last reproduced replay. */
+  image_drift: ImageDrift | null;
   trace_id: string | null;
   recorded_started_at: string | null;
   /** When this replay started and finished the step (wall clock), to see what ran concurrently. */
@@ -56,6 +62,8 @@ export interface ManifestStep {
   payload: string | null;
   /** With --diff, for a mismatch: what differs (src/diagnose/step-diff.ts). */
   diff: StepDiff | null;
+  /** With --triage: why it did not reproduce (src/diagnose/). */
+  triage: StepTriage | null;
   warnings: string[];
 }
 
@@ -75,6 +83,8 @@ export interface ReplaySummary {
   failed: number;
   unreplayable: number;
   interrupted: number;
+  /** With --triage: how many steps got each verdict. */
+  triage?: TriageCounts;
 }
 
 export interface Manifest {
@@ -83,7 +93,15 @@ export interface Manifest {
   tool: { name: "replay-runner"; version: string };
   target: { artifact_id: string; content_hash: string; artifact_type: string; title: string | null };
   registry: string;
-  options: { from: string | null; strict: boolean; diff: boolean; jobs: number };
+  options: {
+    from: string | null;
+    strict: boolean;
+    diff: boolean;
+    jobs: number;
+    triage: TriageScope;
+    /** Repeats per triaged step (with triage). */
+    repeat: number;
+  };
   started_at: string;
   finished_at: string;
   duration_ms: number;
@@ -91,7 +109,10 @@ export interface Manifest {
   status: "reproduced" | "not_reproduced" | "interrupted";
   interrupted: boolean;
   summary: ReplaySummary;
+  /** The first of divergence_origins. */
   first_divergence: { step_id: string; reason: string } | null;
+  /** Every step where the bytes diverged on their own, in topological order. */
+  divergence_origins: { step_id: string; reason: string }[];
   frozen_inputs: FrozenInput[];
   warnings: string[];
   steps: ManifestStep[];

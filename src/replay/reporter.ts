@@ -8,5 +8,7 @@ export interface ReplayReporter {
   /** `diffSummary`: with --diff, a few lines on what differs, for a mismatch. */
   stepFinished?(row: ManifestStep, extra?: { diffSummary?: string }): void;
   warning?(message: string): void;
+  /** With --triage: a step's triage begins (after every step has finished). */
+  triaging?(stepId: string): void;
   finished?(manifest: Manifest): void;
 }

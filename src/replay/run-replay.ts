@@ -11,6 +11,7 @@ import type { BlobStore } from "../blobs/index.js";
 import type { ChainStep } from "../chain/types.js";
 import type { PayloadDiffer } from "../diagnose/index.js";
 import type { SqlClient } from "../db/index.js";
+import { diagnoseReplay, type TriageScope } from "../diagnose/index.js";
 import { ReplayError, messageOf } from "../errors/index.js";
 import {
   handlerFor,
@@ -76,6 +77,10 @@ export interface ReplayOptions {
    * anything runs); without it a folder that is not empty is refused (out-dir.ts).
    */
   force?: boolean | undefined;
+  /** Triage the origin mismatches ("origins"), or also the steps that reproduced ("all"). */
+  triage?: TriageScope | undefined;
+  /** Repeats per triaged step (default 2). */
+  repeat?: number | undefined;
   /** An id created beforehand (the API queues replays); otherwise a new one. */
   replayId?: string | undefined;
   signal?: AbortSignal | undefined;
@@ -111,6 +116,8 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
   const signal = options.signal ?? new AbortController().signal;
   const reporter = deps.reporter ?? {};
   const blobs: BlobStore = new VerifiedBlobs(deps.blobRoot);
+  const triage = options.triage ?? "off";
+  const repeat = options.repeat ?? 2;
 
   // The engine check overlaps the walk; only a chain with container steps waits for its answer.
   const preflight = deps.preflight?.();
@@ -150,6 +157,8 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
         strict: options.strict === true,
         diff: options.diff === true,
         jobs,
+        triage,
+        repeat,
       },
       outDir: out.dir,
     });
@@ -166,6 +175,8 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
 
     const limit = pLimit(Math.max(1, jobs));
     const results = new Map<string, Promise<StepResult>>();
+    /** What each step consumed: triage replays it on the same inputs. */
+    const consumed = new Map<string, ReplayInput[]>();
     /** Resolved once a step holds a slot: it runs, or prepares while its parents finish. */
     const begun = new Map<string, Promise<void>>();
     const byId = new Map(executed.map((cs) => [cs.step.id, cs]));
@@ -318,10 +329,11 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
         input_hash_replayed: null,
         inputs: [],
         divergence: null,
-        inherited_from: null,
+        inherited_from: [],
         env_hash: step.envHash,
         environment: cs.environment.kind,
         image: null,
+        image_drift: null,
         trace_id: step.traceId,
         recorded_started_at: step.startedAt?.toISOString() ?? step.startedAtText,
         started_at: null,
@@ -331,6 +343,7 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
         size_replayed: null,
         payload: null,
         diff: null,
+        triage: null,
         warnings,
       };
       let diffSummary: string | undefined;
@@ -390,6 +403,7 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
         });
       }
       row.inputs = manifestInputs;
+      consumed.set(step.id, inputs);
       row.input_hash_replayed = inputHashOf(
         inputs.map((i) => ({ name: i.name, contentHash: i.contentHash })),
         cs.multiInput,
@@ -514,9 +528,24 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
     // not be removed is a warning of this replay, never part of a verdict.
     for (const problem of (await deps.executor.settled?.()) ?? []) warn(`clean-up: ${problem}`);
     const upstreamOf = new Map(executed.map((cs) => [cs.step.id, cs.upstreamStepIds.filter(willRun)]));
-    const firstDivergence = markDivergence(rows, upstreamOf);
+    const divergence = markDivergence(rows, upstreamOf);
+    const triaged = await diagnoseReplay(
+      {
+        db: deps.db,
+        blobs,
+        executor: deps.executor,
+        replayId,
+        signal,
+        jobs,
+        scratchParent: out.dir,
+        startedAt,
+        warn,
+        triaging: reporter.triaging?.bind(reporter),
+      },
+      { rows, steps: executed, consumed, triage, repeat },
+    );
     const finishedAt = new Date();
-    const summary = summarise(rows);
+    const summary = triaged === undefined ? summarise(rows) : { ...summarise(rows), triage: triaged };
     const interrupted = signal.aborted;
     const manifest: Manifest = {
       manifest_version: MANIFEST_VERSION,
@@ -534,6 +563,8 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
         strict: options.strict === true,
         diff: options.diff === true,
         jobs,
+        triage,
+        repeat,
       },
       started_at: startedAt.toISOString(),
       finished_at: finishedAt.toISOString(),
@@ -541,7 +572,8 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
       status: interrupted ? "interrupted" : rows.every((r) => r.ok) ? "reproduced" : "not_reproduced",
       interrupted,
       summary,
-      first_divergence: firstDivergence,
+      first_divergence: divergence.first,
+      divergence_origins: divergence.origins,
       frozen_inputs: [...frozen.values()],
       warnings: globalWarnings,
       steps: rows,

@@ -3,7 +3,9 @@
  * ("Container steps"), and the hardening around it. Pure data, so it is tested without an engine.
  */
 import os from "node:os";
+import path from "node:path";
 import type { BindMount } from "./step-transport.js";
+import type { StepVariation } from "./types.js";
 
 /** The subset of the Engine API's create body that replay-runner sets (API 1.41). */
 export interface ContainerCreateBody {
@@ -29,6 +31,8 @@ export interface ContainerCreateBody {
     Memory: number;
     MemorySwap: number;
     NanoCpus: number;
+    /** Only for a triage variation (absent by default, so the default body is unchanged). */
+    CpusetCpus?: string;
     IpcMode: string;
     Ulimits: { Name: string; Soft: number; Hard: number }[];
     Tmpfs: Record<string, string>;
@@ -68,6 +72,43 @@ export interface ContainerSpecInput {
   cpus?: number | undefined;
   /** Host folders mounted in place of the volume at their target (host-transport.ts). */
   binds?: BindMount[] | undefined;
+  /** Triage's change to the sandbox; absent: the contract's view exactly. */
+  variation?: StepVariation | undefined;
+}
+
+/** Where a variation's read-only host files appear: a folder of its own, never a step's path. */
+export const VARIATION_MOUNT_ROOT = "/.replay-runner";
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const CPUSET = /^\d{1,4}(-\d{1,4})?(,\d{1,4}(-\d{1,4})?)*$/;
+const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+const UMASK = /^0?[0-7]{3}$/;
+const ARCH = /^[a-z0-9_]{1,16}$/;
+
+/** A variation that would break the sandbox's shape is refused, not applied (a bug upstream). */
+export class VariationRefused extends Error {}
+
+function checkVariation(v: StepVariation): void {
+  for (const [name, value] of Object.entries(v.env ?? {})) {
+    if (!ENV_NAME.test(name) || value.includes("\0"))
+      throw new VariationRefused(`variable ${JSON.stringify(name)} cannot be set`);
+  }
+  if (v.cpusetCpus !== undefined && !CPUSET.test(v.cpusetCpus))
+    throw new VariationRefused(`cpuset ${JSON.stringify(v.cpusetCpus)} is not a CPU list`);
+  if (v.hostname !== undefined && !HOSTNAME.test(v.hostname))
+    throw new VariationRefused(`host name ${JSON.stringify(v.hostname)} is not a plain host name`);
+  if (v.umask !== undefined && !UMASK.test(v.umask))
+    throw new VariationRefused(`umask ${JSON.stringify(v.umask)} is not octal`);
+  if (v.arch !== undefined && !ARCH.test(v.arch))
+    throw new VariationRefused(`machine ${JSON.stringify(v.arch)} is not an architecture name`);
+  for (const file of v.readOnlyFiles ?? []) {
+    const target = path.posix.normalize(file.target);
+    if (target !== file.target || !target.startsWith(`${VARIATION_MOUNT_ROOT}/`))
+      throw new VariationRefused(
+        `a variation mounts files under ${VARIATION_MOUNT_ROOT}/ only, not ${file.target}`,
+      );
+    if (!path.isAbsolute(file.source))
+      throw new VariationRefused(`mount source ${JSON.stringify(file.source)} is not an absolute path`);
+  }
 }
 
 /** The step's user and group: nobody/nogroup, as recorded. */
@@ -85,6 +126,16 @@ const OPEN_FILES = 4096;
 export const DEFAULT_CPUS = Math.max(1, os.availableParallelism());
 
 export function containerSpec(input: ContainerSpecInput): ContainerCreateBody {
+  const v = input.variation;
+  if (v !== undefined) checkVariation(v);
+  const env = v?.env === undefined ? input.env : { ...input.env, ...v.env };
+  // The umask through the image's /bin/sh, the machine through its setarch: both exec, so the
+  // recorded argv is the step's process.
+  const withUmask =
+    v?.umask === undefined
+      ? input.command
+      : ["/bin/sh", "-c", 'umask "$0" && exec "$@"', v.umask, ...input.command];
+  const command = v?.arch === undefined ? withUmask : ["setarch", v.arch, ...withUmask];
   // /tmp is memory: tmpfs pages count against the container's memory limit anyway, the size
   // cap keeps one step from spending all of it there. Half the limit, not all of it: a step that
   // fills /tmp then gets ENOSPC (a clear error it can report) while its own process still fits,
@@ -96,12 +147,12 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateBody {
   const volumeLabels = input.labels;
   return {
     Image: input.image,
-    Cmd: input.command,
+    Cmd: command,
     // An empty (not absent) entrypoint: the recorded argv runs as is, whatever the image says.
     Entrypoint: [],
     // Exactly the step's variables; the engine adds only HOSTNAME (allowed by the contract).
-    Env: Object.entries(input.env).map(([k, v]) => `${k}=${v}`),
-    Hostname: "replay",
+    Env: Object.entries(env).map(([k, value]) => `${k}=${value}`),
+    Hostname: v?.hostname ?? "replay",
     User: STEP_USER,
     WorkingDir: "/work",
     Labels: input.labels,
@@ -122,6 +173,7 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateBody {
       // Equal to Memory: no swap.
       MemorySwap: input.memoryBytes,
       NanoCpus: Math.round((input.cpus ?? DEFAULT_CPUS) * 1e9),
+      ...(v?.cpusetCpus === undefined ? {} : { CpusetCpus: v.cpusetCpus }),
       IpcMode: "private",
       Ulimits: [
         { Name: "nofile", Soft: OPEN_FILES, Hard: OPEN_FILES },
@@ -132,24 +184,32 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateBody {
       // Anonymous volumes, filled by putArchive before start (a read-only root filesystem refuses
       // archives, a tmpfs hides them); each copies up the owner and mode of the image's directory.
       // A bind mount of a staged host folder takes a volume's place when there is one.
-      Mounts: VOLUME_TARGETS.map((target) => {
-        const bind = input.binds?.find((b) => b.target === target);
-        if (bind !== undefined) {
-          return { Type: "bind" as const, Source: bind.source, Target: target, ReadOnly: bind.readOnly };
-        }
-        return {
-          Type: "volume" as const,
-          // No source: an anonymous volume, removed with the container (remove ?v=1).
-          Source: "",
-          Target: target,
-          // NoCopy false: the copy-up of the image's directory owner and mode is what we rely on.
-          VolumeOptions: {
-            NoCopy: false,
-            Labels: volumeLabels,
-            DriverConfig: { Name: "local", Options: {} },
-          },
-        };
-      }),
+      Mounts: [
+        ...VOLUME_TARGETS.map((target) => {
+          const bind = input.binds?.find((b) => b.target === target);
+          if (bind !== undefined) {
+            return { Type: "bind" as const, Source: bind.source, Target: target, ReadOnly: bind.readOnly };
+          }
+          return {
+            Type: "volume" as const,
+            // No source: an anonymous volume, removed with the container (remove ?v=1).
+            Source: "",
+            Target: target,
+            // NoCopy false: the copy-up of the image's directory owner and mode is what we rely on.
+            VolumeOptions: {
+              NoCopy: false,
+              Labels: volumeLabels,
+              DriverConfig: { Name: "local", Options: {} },
+            },
+          };
+        }),
+        ...(v?.readOnlyFiles ?? []).map((f) => ({
+          Type: "bind" as const,
+          Source: f.source,
+          Target: f.target,
+          ReadOnly: true,
+        })),
+      ],
       // Logs would store the step's stdout on the host's disk for nothing.
       LogConfig: { Type: "none", Config: {} },
       Privileged: false,

@@ -5,6 +5,7 @@
  * Containers and staged folders are removed in the background once a step's result is known;
  * `settled()` waits for that.
  */
+import { lstat } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import { messageOf } from "../errors/index.js";
 import { archiveTransport } from "./archive-transport.js";
@@ -28,6 +29,8 @@ import type {
   PreparedStep,
   PreparedStepRequest,
   StepExecutor,
+  StepVariation,
+  VariationSupport,
 } from "./types.js";
 
 export interface DockerStepExecutorOptions {
@@ -43,7 +46,15 @@ export interface DockerStepExecutorOptions {
   staging?: StagingRoot | undefined;
   /** Bind-mount /out too; default: when this process is root (host-transport.ts says why). */
   bindOut?: boolean | undefined;
+  /**
+   * A tmpfs-backed staging root, for triage's "order" variation (host-transport.ts); undefined:
+   * that variation cannot be applied.
+   */
+  listingStaging?: StagingRoot | undefined;
 }
+
+const NEEDS_HOST_MOUNTS =
+  "it needs host mounts (an engine on this host, REPLAY_HOST_MOUNTS=auto): a remote engine cannot see this host's files";
 
 /** The contract's rules for names under /in. */
 function inputNameProblem(inputs: PayloadSource[]): string | undefined {
@@ -90,6 +101,7 @@ export class DockerStepExecutor implements StepExecutor, AsyncDisposable {
   private readonly maxOutputBytes: number | undefined;
   private staging: StagingRoot | undefined;
   private readonly bindOut: boolean;
+  private readonly listingStaging: StagingRoot | undefined;
   private readonly cleanups = new Set<Promise<void>>();
   /** What background clean-up could not remove, until settled() hands it out. */
   private cleanupProblems: string[] = [];
@@ -100,6 +112,19 @@ export class DockerStepExecutor implements StepExecutor, AsyncDisposable {
     this.maxOutputBytes = options.maxOutputBytes;
     this.staging = options.staging;
     this.bindOut = options.bindOut ?? process.getuid?.() === 0;
+    this.listingStaging = options.listingStaging;
+  }
+
+  variationSupport(): VariationSupport {
+    const hostFiles = this.staging === undefined ? NEEDS_HOST_MOUNTS : null;
+    return {
+      readOnlyFiles: hostFiles,
+      inOrder:
+        hostFiles ??
+        (this.listingStaging === undefined
+          ? "no tmpfs folder on this host to stage /in in another order"
+          : null),
+    };
   }
 
   /** Archives or host mounts, whichever this executor uses now. */
@@ -190,8 +215,9 @@ export class DockerStepExecutor implements StepExecutor, AsyncDisposable {
     if (isAborted(request.signal))
       throw new StepFailure("interrupted", "interrupted before the step started");
     const mtime = sourceDateEpoch(request.env);
+    await this.checkVariation(request.variation);
     for (;;) {
-      held.transport = await this.transportFor(request.code, mtime);
+      held.transport = await this.transportFor(request.code, mtime, request.variation);
       try {
         await prepareContainer(this.engine, held.transport, { ...request, cpus: this.cpus }, (container) => {
           held.container = container;
@@ -207,10 +233,33 @@ export class DockerStepExecutor implements StepExecutor, AsyncDisposable {
     }
   }
 
-  private async transportFor(code: PayloadSource, mtime: number): Promise<StepTransport> {
+  /** A variation this executor cannot apply fails the run before anything is created. */
+  private async checkVariation(variation: StepVariation | undefined): Promise<void> {
+    if (variation === undefined) return;
+    const support = this.variationSupport();
+    if (variation.readOnlyFiles !== undefined && support.readOnlyFiles !== null)
+      throw new StepFailure("start", `the variation cannot be applied: ${support.readOnlyFiles}`);
+    if (variation.inOrder !== undefined && support.inOrder !== null)
+      throw new StepFailure("start", `the variation cannot be applied: ${support.inOrder}`);
+    for (const file of variation.readOnlyFiles ?? []) {
+      // A regular file, not a link that could point the mount elsewhere.
+      const entry = await lstat(file.source).catch(() => undefined);
+      if (entry?.isFile() !== true)
+        throw new StepFailure("start", `the variation's file ${file.source} is not a regular file here`);
+    }
+  }
+
+  private async transportFor(
+    code: PayloadSource,
+    mtime: number,
+    variation: StepVariation | undefined,
+  ): Promise<StepTransport> {
     if (this.staging === undefined) return archiveTransport(code, mtime);
     try {
-      return await hostTransport(this.staging, code, mtime, { bindOut: this.bindOut });
+      return await hostTransport(this.staging, code, mtime, {
+        bindOut: this.bindOut,
+        reversedListing: variation?.inOrder === "reversed" ? this.listingStaging : undefined,
+      });
     } catch (error) {
       throw new StepFailure("start", `staging the step's files on the host failed: ${messageOf(error)}`);
     }

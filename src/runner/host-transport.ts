@@ -17,7 +17,9 @@ import {
   link,
   lstat,
   mkdir,
+  mkdtemp,
   open,
+  opendir,
   readlink,
   rename,
   rm,
@@ -42,6 +44,11 @@ const STEP_GID = 65534;
 export interface HostTransportOptions {
   /** Bind-mount /out too (root only, see above). */
   bindOut: boolean;
+  /**
+   * A tmpfs-backed root (its listing follows creation order): /in is staged there so that it
+   * lists its entries in the reverse of the order the normal staging gives (triage's "order").
+   */
+  reversedListing?: StagingRoot | undefined;
 }
 
 /**
@@ -94,6 +101,64 @@ async function makeFolder(dir: string): Promise<void> {
 /** Fills a folder made by makeFolder; its own mtime last, after its entries changed it. */
 async function stageFiles(dir: string, files: PayloadSource[], mtime: number): Promise<void> {
   await Promise.all(files.map((f) => stageFile(dir, f, mtime)));
+  await utimes(dir, mtime, mtime);
+}
+
+/** The directory's entries in the order the kernel lists them (fs.readdir sorts; opendir does not). */
+async function listingOf(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const entry of await opendir(dir)) names.push(entry.name);
+  return names;
+}
+
+async function createEmpty(dir: string, names: readonly string[]): Promise<void> {
+  // One after another: the creation order is what the listing follows.
+  for (const name of names) await (await open(path.join(dir, name), "wx")).close();
+}
+
+/**
+ * Stages /in so that it lists the reverse of what the normal staging lists. On ext4 a listing is
+ * in name-hash order (the same names always list alike); on tmpfs it follows creation order (in
+ * one direction or the other, by kernel version). So: learn the normal order from empty files in
+ * a probe folder beside the normal staging, then create the entries on tmpfs in whichever order
+ * lists as its reverse, and only then fill them (an overwrite keeps the directory entry).
+ */
+async function stageReversed(
+  dir: string,
+  probeParent: string,
+  files: PayloadSource[],
+  mtime: number,
+): Promise<void> {
+  const names = files.map((f) => f.name).sort();
+  const probe = await mkdtemp(path.join(probeParent, "probe-"));
+  let normal: string[];
+  try {
+    await createEmpty(probe, names);
+    normal = await listingOf(probe);
+  } finally {
+    await rm(probe, { recursive: true, force: true });
+  }
+  const wanted = [...normal].reverse();
+  let listed: string[] = [];
+  for (const order of [wanted, normal]) {
+    await createEmpty(dir, order);
+    listed = await listingOf(dir);
+    if (listed.join("/") === wanted.join("/")) break;
+    await Promise.all(names.map((n) => rm(path.join(dir, n))));
+  }
+  if (listed.join("/") !== wanted.join("/"))
+    throw new Error(
+      `this filesystem does not list /in in an order that can be chosen (${listed.join(", ")})`,
+    );
+  for (const f of files) {
+    const dest = path.join(dir, f.name);
+    if (f.file !== undefined) await copyFile(f.file, dest);
+    else await pipeline(f.open(), createWriteStream(dest, { flags: "r+" }));
+    const staged = await stat(dest);
+    if (staged.size !== f.size) throw new Error(`${f.name} changed while it was staged`);
+    await chmod(dest, 0o444);
+    await utimes(dest, mtime, mtime);
+  }
   await utimes(dir, mtime, mtime);
 }
 
@@ -177,9 +242,14 @@ export async function hostTransport(
 ): Promise<StepTransport> {
   const folder = await root.stepFolder();
   // Whatever the step left in /out, however deep (removeTree says why fs.rm is not enough).
-  const dispose = () => removeTree(folder);
+  let listingFolder: string | undefined;
+  const dispose = async () => {
+    await removeTree(folder);
+    if (listingFolder !== undefined) await removeTree(listingFolder);
+  };
   try {
-    const inDir = path.join(folder, "in");
+    if (options.reversedListing !== undefined) listingFolder = await options.reversedListing.stepFolder();
+    const inDir = path.join(listingFolder ?? folder, "in");
     const codeDir = path.join(folder, "code");
     const outDir = path.join(folder, "out");
     await Promise.all([makeFolder(inDir), makeFolder(codeDir)]);
@@ -197,7 +267,10 @@ export async function hostTransport(
     return {
       binds,
       prepare: () => Promise.resolve(),
-      fill: (_engine: DockerEngine, _id: string, inputs: PayloadSource[]) => stageFiles(inDir, inputs, mtime),
+      fill: (_engine: DockerEngine, _id: string, inputs: PayloadSource[]) =>
+        listingFolder === undefined
+          ? stageFiles(inDir, inputs, mtime)
+          : stageReversed(inDir, folder, inputs, mtime),
       async takeOutput(engine: DockerEngine, id: string, extract: ExtractOptions) {
         if (options.bindOut) return takeOutputFile(outDir, extract);
         return takeOutputArchive(engine, id, extract);

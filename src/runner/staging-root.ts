@@ -6,6 +6,7 @@
  * What a crashed process left is removed by `reapStaleStaging` (the next replay, `gc`).
  */
 import { randomBytes } from "node:crypto";
+import { statfsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -14,6 +15,21 @@ import { makeFolders, removeTree } from "../fs/index.js";
 import { pidAlive } from "../locks/index.js";
 
 const OWNER_SUFFIX = ".owner";
+const TMPFS_MAGIC = 0x01021994;
+
+/**
+ * A folder on the host's tmpfs (/dev/shm) for staging /in in a chosen order (triage's "order"
+ * variation, host-transport.ts): a tmpfs lists entries by creation order, ext4 by name hash.
+ * One per user; undefined when /dev/shm is not a tmpfs.
+ */
+export function tmpfsStagingBase(shm = "/dev/shm"): string | undefined {
+  try {
+    if (statfsSync(shm).type !== TMPFS_MAGIC) return undefined;
+  } catch {
+    return undefined;
+  }
+  return path.join(shm, `replay-runner-${process.getuid?.() ?? "user"}`);
+}
 
 export class StagingRoot {
   readonly base: string;

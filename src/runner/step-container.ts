@@ -9,7 +9,7 @@
  */
 import type { Readable } from "node:stream";
 import { isReplayError, messageOf } from "../errors/index.js";
-import { containerSpec } from "./container-spec.js";
+import { VariationRefused, containerSpec } from "./container-spec.js";
 import { EngineRequestError, type DockerEngine } from "./engine-port.js";
 import { resourceLabels } from "./labels.js";
 import { OutputRuleError, type ExtractedOutput } from "./output-file.js";
@@ -52,16 +52,24 @@ export async function prepareContainer(
   request: PreparedStepRequest & { cpus: number | undefined },
   created: (container: CreatedContainer) => void,
 ): Promise<void> {
-  const body = containerSpec({
-    image: request.image,
-    command: request.command,
-    env: request.env,
-    memoryBytes: request.memoryBytes,
-    maxOutputBytes: request.maxOutputBytes,
-    labels: resourceLabels({ runId: request.runId, stepId: request.stepId }),
-    cpus: request.cpus,
-    binds: transport.binds,
-  });
+  let body;
+  try {
+    body = containerSpec({
+      image: request.image,
+      command: request.command,
+      env: request.env,
+      memoryBytes: request.memoryBytes,
+      maxOutputBytes: request.maxOutputBytes,
+      labels: resourceLabels({ runId: request.runId, stepId: request.stepId }),
+      cpus: request.cpus,
+      binds: transport.binds,
+      variation: request.variation,
+    });
+  } catch (error) {
+    if (error instanceof VariationRefused)
+      throw new StepFailure("start", `the variation cannot be applied: ${error.message}`);
+    throw error;
+  }
   let id: string;
   try {
     id = await engine.createContainer(body);

@@ -35,6 +35,41 @@ export interface ContainerStepRequest {
   outputFile: string;
   maxOutputBytes: number;
   signal?: AbortSignal | undefined;
+  /** Triage's change to the sandbox (src/diagnose/); absent: exactly the contract's view. */
+  variation?: StepVariation | undefined;
+}
+
+/**
+ * One thing that must not matter to a deterministic step, changed for one run. Every hardening
+ * property stays (read-only root, no network, no capabilities, uid 65534, limits).
+ */
+export interface StepVariation {
+  /** HostConfig.CpusetCpus, e.g. "0": `nproc` and `os.sched_getaffinity` follow it. */
+  cpusetCpus?: string | undefined;
+  /**
+   * Host files mounted read-only under /.replay-runner/ (a library to preload). Host mounts
+   * only: a remote engine cannot see the host's files.
+   */
+  readOnlyFiles?: { source: string; target: string }[] | undefined;
+  /** Variables set over the step's own (TZ, PYTHONHASHSEED, LD_PRELOAD, ...). */
+  env?: Record<string, string> | undefined;
+  /**
+   * "reversed": /in lists its entries in the reverse of the order the normal staging gives,
+   * from a tmpfs folder whose listing follows creation order. Host mounts only.
+   */
+  inOrder?: "reversed" | undefined;
+  /** Instead of the contract's "replay". */
+  hostname?: string | undefined;
+  /** Octal, e.g. "0002": /bin/sh sets it, then execs the recorded argv. */
+  umask?: string | undefined;
+  /** The machine `uname -m` reports, e.g. "i686": the image's `setarch` execs the recorded argv. */
+  arch?: string | undefined;
+}
+
+/** Which variations this executor can apply: null when it can, else why not. */
+export interface VariationSupport {
+  readOnlyFiles: string | null;
+  inOrder: string | null;
 }
 
 export type StepFailureKind =
@@ -92,4 +127,6 @@ export interface StepExecutor {
    * could not be removed since the last call: warnings, never failures.
    */
   settled?(): Promise<string[]>;
+  /** Optional: which of StepVariation's host-side knobs work here (absent: none of them). */
+  variationSupport?(): VariationSupport;
 }

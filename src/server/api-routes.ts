@@ -38,6 +38,8 @@ export function registerApiRoutes(app: FastifyInstance, deps: AppDeps): void {
       from: body.from,
       strict: body.strict ?? false,
       diff: body.diff ?? false,
+      triage: body.triage === "all" ? "all" : body.triage === true ? "origins" : "off",
+      repeat: body.repeat ?? 2,
       idempotencyKey: headers["idempotency-key"],
     });
     const statusUrl = `/api/replays/${encodeURIComponent(view.row.id)}`;

@@ -35,6 +35,7 @@ const rerunFormSchema = z.strictObject({
   from: z.string().max(512).optional(),
   strict: z.literal("on").optional(),
   diff: z.literal("on").optional(),
+  triage: z.literal("on").optional(),
   token: z.string().max(4096).optional(),
   idempotency_key: z
     .string()
@@ -206,12 +207,13 @@ export function registerPageRoutes(app: FastifyInstance, deps: AppDeps): void {
       const from = form.from === undefined || form.from === "" ? undefined : form.from;
       const strict = form.strict === "on";
       const diff = form.diff === "on";
+      const triage = form.triage === "on" ? "origins" : "off";
       // One replay per page and choice: pressing Rerun twice, or reloading the POST, queues one.
       const idempotencyKey =
         form.form_nonce === undefined
           ? form.idempotency_key
           : `form-${createHash("sha256")
-              .update(JSON.stringify([form.form_nonce, id, from ?? null, strict, diff]))
+              .update(JSON.stringify([form.form_nonce, id, from ?? null, strict, diff, triage]))
               .digest("hex")
               .slice(0, 40)}`;
       const { view } = await queueReplay(deps, {
@@ -219,6 +221,8 @@ export function registerPageRoutes(app: FastifyInstance, deps: AppDeps): void {
         from,
         strict,
         diff,
+        triage,
+        repeat: 2,
         idempotencyKey,
         fromField: "from",
       });

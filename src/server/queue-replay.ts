@@ -7,6 +7,7 @@ import path from "node:path";
 import { walkChain } from "../chain/index.js";
 import { ReplayError } from "../errors/index.js";
 import { newReplayId } from "../replay/index.js";
+import type { TriageScope } from "../diagnose/index.js";
 import type { AppDeps } from "./app-deps.js";
 import { setJobId, submitReplay, type SubmitResult } from "./replay-store.js";
 
@@ -15,6 +16,10 @@ export interface ReplayRequest {
   from: string | undefined;
   strict: boolean;
   diff: boolean;
+  /** Triage the origin mismatches ("origins"), or also the steps that reproduced ("all"). */
+  triage: TriageScope;
+  /** Repeats per triaged step. */
+  repeat: number;
   idempotencyKey: string | undefined;
   /** How the request names `from` in messages (the API: body.from). */
   fromField?: string;
@@ -34,7 +39,13 @@ export async function queueReplay(deps: AppDeps, request: ReplayRequest): Promis
   const submitted = await submitReplay(deps.db, {
     replayId,
     artifactId,
-    options: { from: from ?? null, strict: request.strict, diff: request.diff },
+    options: {
+      from: from ?? null,
+      strict: request.strict,
+      diff: request.diff,
+      triage: request.triage,
+      repeat: request.repeat,
+    },
     outDir: path.join(deps.replaysDir, replayId),
     idempotencyKey: request.idempotencyKey,
   });

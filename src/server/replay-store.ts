@@ -62,7 +62,9 @@ export function viewOf(row: ReplayRow): ReplayView {
   const error = row.error === null ? null : replayErrorJsonSchema.safeParse(row.error);
   return {
     row,
-    options: options.success ? options.data : { from: null, strict: false, diff: false },
+    options: options.success
+      ? options.data
+      : { from: null, strict: false, diff: false, triage: "off", repeat: 2 },
     progress: listOf(row.progress, (v) => progressEntrySchema.safeParse(v).data),
     plan: listOf(row.plan, (v) => planEntrySchema.safeParse(v).data),
     manifest: manifest?.success === true ? manifest.data : null,

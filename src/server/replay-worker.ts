@@ -19,6 +19,7 @@ import type { ImageResolver } from "../images/types.js";
 import { failReplayRecord, runReplay, type ReplayDeps } from "../replay/index.js";
 import type { StepExecutor } from "../runner/types.js";
 import { claimReplay, heartbeat, recordPlan } from "./replay-store.js";
+import type { StoredReplayOptions } from "./schemas.js";
 import type { WorkerIdentity } from "./worker-identity.js";
 
 /** The executor, image resolver and engine check of one replay (its containers carry runId). */
@@ -176,7 +177,7 @@ export class ReplayWorker {
     replayId: string,
     artifactId: string,
     outDir: string | null,
-    options: { from: string | null; strict: boolean; diff: boolean },
+    options: StoredReplayOptions,
     signal: AbortSignal,
   ): Promise<void> {
     const { db, log } = this.deps;
@@ -216,6 +217,8 @@ export class ReplayWorker {
           // The folder is this replay's own (named after its id): what is there is an earlier
           // attempt of it (a job retried after a restart), replaced.
           force: true,
+          triage: options.triage,
+          repeat: options.repeat,
           replayId,
           signal,
         },

@@ -25,6 +25,9 @@ export const rerunBodySchema = z.strictObject({
   from: idSchema.optional(),
   strict: z.boolean().optional(),
   diff: z.boolean().optional(),
+  /** true: triage every origin mismatch; "all": also the steps that reproduced (rerun --triage). */
+  triage: z.union([z.boolean(), z.literal("all")], { error: 'must be true, false or "all"' }).optional(),
+  repeat: z.number().int().min(2, "must be at least 2").max(20, "must be at most 20").optional(),
 });
 export type RerunBody = z.infer<typeof rerunBodySchema>;
 
@@ -37,10 +40,14 @@ export const rerunHeadersSchema = z.object({
     .optional(),
 });
 
+export const triageScopeSchema = z.enum(["off", "origins", "all"]);
+
 export const replayOptionsSchema = z.object({
   from: z.string().nullable().default(null),
   strict: z.boolean().default(false),
   diff: z.boolean().default(false),
+  triage: triageScopeSchema.default("off"),
+  repeat: z.number().int().min(2).max(20).default(2),
 });
 export type StoredReplayOptions = z.infer<typeof replayOptionsSchema>;
 
@@ -92,6 +99,17 @@ export const stepDiffSchema = z.union([
 ]);
 export type StepDiffView = z.infer<typeof stepDiffSchema>;
 
+/** A row's `triage` member (src/diagnose/triage-types.ts), as the pages read it. */
+export const stepTriageSchema = z.looseObject({
+  verdict: z.string(),
+  latent: z.boolean().default(false),
+  explanation: z.string(),
+  sensitive_to: z.array(z.string()).default([]),
+  runs: z
+    .array(z.looseObject({ variation: z.string(), detail: z.string(), output_hash: z.string().nullable() }))
+    .default([]),
+});
+
 /** The members of a manifest the API and pages read; the rest passes through untouched. */
 export const manifestStepSchema = z.looseObject({
   step_id: z.string(),
@@ -105,6 +123,8 @@ export const manifestStepSchema = z.looseObject({
   reason: z.string().nullable(),
   status: stepStatusSchema,
   divergence: z.enum(["origin", "inherited"]).nullable().default(null),
+  // Manifests before version 2 named one origin (a string, or null).
+  inherited_from: z.preprocess((v) => (typeof v === "string" ? [v] : (v ?? [])), z.array(z.string())),
   environment: z.string().default("unknown"),
   image: z
     .object({
@@ -118,6 +138,7 @@ export const manifestStepSchema = z.looseObject({
     .default(null),
   duration_ms: z.number().default(0),
   diff: stepDiffSchema.nullable().catch(null).default(null),
+  triage: stepTriageSchema.nullable().default(null),
   warnings: z.array(z.string()).default([]),
 });
 export type ManifestStepView = z.infer<typeof manifestStepSchema>;
@@ -137,8 +158,11 @@ export const manifestSchema = z.looseObject({
     failed: z.number(),
     unreplayable: z.number(),
     interrupted: z.number(),
+    triage: z.record(z.string(), z.number()).optional(),
   }),
   first_divergence: z.object({ step_id: z.string(), reason: z.string() }).nullable(),
+  // Absent before manifest version 2: the first divergence was the only one named.
+  divergence_origins: z.array(z.object({ step_id: z.string(), reason: z.string() })).optional(),
   warnings: z.array(z.string()).default([]),
   steps: z.array(manifestStepSchema),
 });

@@ -14,7 +14,7 @@ export function parseInput<S extends z.ZodType>(
     const field = [...issue.path.map(String), ...(keys.length > 0 ? [keys.join(", ")] : [])].join(".");
     const message =
       issue.code === "unrecognized_keys"
-        ? `is not a known member (known: from, strict, diff)`
+        ? `is not a known member (known: from, strict, diff, triage, repeat)`
         : issue.message;
     return { field, message };
   });
@@ -23,7 +23,7 @@ export function parseInput<S extends z.ZodType>(
   throw new ReplayError("USAGE", `${name}: ${first?.message ?? "is invalid"}`, {
     hint:
       where === "body"
-        ? 'The body is optional JSON: {"from": "<step id>", "strict": true|false, "diff": true|false}.'
+        ? 'The body is optional JSON: {"from": "<step id>", "strict": true|false, "diff": true|false, "triage": true|false|"all", "repeat": 2..20}.'
         : undefined,
     details: { field: first?.field ?? "", in: where, errors: problems },
   });

@@ -102,6 +102,7 @@ describe.each(BACKENDS)("replay-runner init on %s", (backend) => {
       "public.processing_steps",
       "replay_runner.image_cache",
       "replay_runner.replays",
+      "replay_runner.reproduced_images",
       "replay_runner.schema_migrations",
     ]);
 

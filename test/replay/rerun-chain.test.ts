@@ -102,13 +102,13 @@ describe.each(BACKENDS)("rerun of a pipeline with every step type (%s)", (backen
   it("names the first divergence and marks later mismatches as inherited from it", () => {
     const byId = new Map(manifest.steps.map((s) => [s.step_id, s]));
     expect(manifest.first_divergence?.step_id).toBe("s-stamp");
-    expect(byId.get("s-stamp")).toMatchObject({ divergence: "origin", inherited_from: null });
+    expect(byId.get("s-stamp")).toMatchObject({ divergence: "origin", inherited_from: [] });
     expect(byId.get("s-stamp")!.reason).toMatch(
       /^replayed output hashes to sha256:[0-9a-f]{64}, the registry records /,
     );
-    expect(byId.get("s-after")).toMatchObject({ divergence: "inherited", inherited_from: "s-stamp" });
+    expect(byId.get("s-after")).toMatchObject({ divergence: "inherited", inherited_from: ["s-stamp"] });
     // Same sizes, so the same bytes, but from inputs that differ from the record.
-    expect(byId.get("s-report")).toMatchObject({ divergence: "inherited", inherited_from: "s-stamp" });
+    expect(byId.get("s-report")).toMatchObject({ divergence: "inherited", inherited_from: ["s-stamp"] });
     expect(byId.get("s-report")!.output_hash_replayed).toBe(byId.get("s-report")!.output_hash_live);
     expect(byId.get("s-report")!.reason).toMatch(/^output is identical, but the inputs hash to /);
   });

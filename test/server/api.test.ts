@@ -79,6 +79,13 @@ describe.each(BACKENDS)("serve API (%s)", (backend) => {
     expectProblem(unknown, 400);
     expect(unknown.json.detail).toMatch(/form/);
     expectProblem(await api.request("POST", "/api/artifacts/upper/rerun", { body: "{not json" }), 400);
+    const triage = await api.request("POST", "/api/artifacts/upper/rerun", { body: { triage: "yes" } });
+    expectProblem(triage, 400, "USAGE");
+    expect(triage.json.detail).toBe('body.triage: must be true, false or "all"');
+    const repeat = await api.request("POST", "/api/artifacts/upper/rerun", {
+      body: { triage: true, repeat: 1 },
+    });
+    expect(repeat.json.detail).toBe("body.repeat: must be at least 2");
     const from = await api.request("POST", "/api/artifacts/upper/rerun", { body: { from: "s-nowhere" } });
     expectProblem(from, 400);
     expect(from.json.detail).toMatch(/^body\.from: /);
@@ -176,6 +183,47 @@ describe.each(BACKENDS)("serve API (%s)", (backend) => {
     expect(report.text).toContain("/in/recorded");
     expectProblem(await api.request("GET", `/api/replays/${replayId}/diffs/s-raw`), 404);
     expectProblem(await api.request("GET", `/api/replays/${replayId}/diffs/s-raw/html`), 404);
+  });
+
+  it("triage: true triages the origin mismatch, and the replay page says its verdict in words", async () => {
+    const queued = await api.request("POST", "/api/artifacts/wrong/rerun", {
+      body: { triage: true, repeat: 3 },
+    });
+    expect(queued.status).toBe(202);
+    const replayId = String(queued.json.replay_id);
+    const done = await waitForReplay(api, replayId, ["succeeded", "failed", "interrupted"]);
+    expect(done.status).toBe("failed");
+    expect(done.options).toMatchObject({ triage: "origins", repeat: 3 });
+    const manifest = done.manifest as {
+      summary: { triage: Record<string, number> };
+      steps: {
+        step_id: string;
+        divergence: string | null;
+        triage: { verdict: string; runs: unknown[]; not_applied: unknown[]; clock: string } | null;
+      }[];
+    };
+    const wrong = manifest.steps.find((s) => s.step_id === "s-wrong")!;
+    expect([wrong.divergence, wrong.triage?.verdict, wrong.triage?.runs.length]).toEqual([
+      "origin",
+      "drift",
+      11,
+    ]);
+    // The step calls time.sleep, which libfaketime 0.9.10 breaks under a frozen clock (EINVAL):
+    // every run falls back to the real clock, and the clock is the one thing not varied.
+    const why =
+      "the step fails under libfaketime's frozen clock (the step exited with status 1: OSError: [Errno 22] Invalid argument)";
+    expect(wrong.triage?.not_applied).toEqual([{ variation: "clock", why }]);
+    expect(wrong.triage?.clock).toBe(
+      `every run used the real clock: ${why}; a value stamped with the time may differ between repeats`,
+    );
+    expect(manifest.summary.triage).toMatchObject({ triaged: 1, drift: 1 });
+    const page = await anonymous.request("GET", `/replays/${replayId}`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<span class="badge bad small divergence-mark">origin</span>');
+    expect(page.text).toMatch(
+      /<strong>triage<\/strong> drift: 11 replays under 7 variations gave the same bytes, not the recorded ones/,
+    );
+    expect(page.text).toMatch(/Triage: 1 drift\./);
   });
 
   it("a second submission while one runs returns the running replay; DELETE cancels it and removes its container", async () => {

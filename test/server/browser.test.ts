@@ -100,4 +100,20 @@ describe("web pages in Chromium", () => {
     expect(dialogs).toEqual([]);
     await page.close();
   });
+
+  it("queues a triage from the Rerun form's checkbox and shows the verdict in words", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${server.url}/artifacts/wrong`);
+    await page.fill("#rerun-token", TOKEN);
+    await page.check("#rerun-triage");
+    await Promise.all([page.waitForURL(/\/replays\/r-/), page.click("#rerun-button")]);
+    await page.waitForSelector("#manifest-table", { timeout: 300_000 });
+    expect(await page.locator("tr[data-step='s-wrong'] .divergence-mark").textContent()).toBe("origin");
+    expect(await page.locator("tr[data-step='s-wrong'] p.triage").textContent()).toMatch(
+      /^\s*triage drift: \d+ replays under \d+ variations gave the same bytes, not the recorded ones/,
+    );
+    expect(await page.locator(".triage-summary").textContent()).toBe("Triage: 1 drift.");
+    await page.screenshot({ path: path.join(RESULTS, "replay-triage-page.png"), fullPage: true });
+    await page.close();
+  });
 });

@@ -15,6 +15,8 @@ export interface ArtifactOptions {
   storeBlob?: boolean;
   /** Override the recorded hash (a row that lies about its payload). */
   contentHash?: string;
+  /** The artifact's metadata (e.g. `image_id`, which `replay-runner run` records). */
+  metadata?: Record<string, unknown>;
 }
 
 export interface StepOptions {
@@ -52,9 +54,17 @@ export class RegistryFixture {
     const hash = options.contentHash ?? contentHashOf(bytes);
     if (options.storeBlob !== false) await this.blob(bytes);
     await this.db.query(
-      `INSERT INTO artifacts (id, artifact_type, title, content_hash, size_bytes, media_type)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
-      [id, options.type ?? "dataset", options.title ?? null, hash, bytes.length, options.mediaType ?? null],
+      `INSERT INTO artifacts (id, artifact_type, title, content_hash, size_bytes, media_type, metadata)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [
+        id,
+        options.type ?? "dataset",
+        options.title ?? null,
+        hash,
+        bytes.length,
+        options.mediaType ?? null,
+        JSON.stringify(options.metadata ?? {}),
+      ],
     );
     this.hashes.set(id, hash);
     return hash;

@@ -101,6 +101,7 @@ function optionsText(view: ReplayView): string {
   if (view.options.from !== null) parts.push(`from ${view.options.from}`);
   if (view.options.strict) parts.push("strict");
   if (view.options.diff) parts.push("diff");
+  if (view.options.triage !== "off") parts.push(view.options.triage === "all" ? "triage all" : "triage");
   return parts.length === 0 ? "all steps" : parts.join(", ");
 }
 
@@ -163,6 +164,12 @@ function rerunForm(chain: Chain, tokenRequired: boolean, formNonce: string): Saf
       <label
         ><input type="checkbox" name="diff" value="on" id="rerun-diff" /> diff
         <span class="muted">— explain each mismatch</span></label
+      >
+      <label
+        ><input type="checkbox" name="triage" value="on" id="rerun-triage" /> triage
+        <span class="muted"
+          >— replay each origin mismatch again and under variations: why did it not reproduce?</span
+        ></label
       >
     </div>
     ${

@@ -1,6 +1,7 @@
 /** GET /replays/:id — live progress while the replay runs, then its manifest as a readable table. */
+import { triageSentence } from "../../diagnose/index.js";
 import type { AttestationSummary } from "../../evidence/index.js";
-import type { ManifestStepView, StepDiffView } from "../schemas.js";
+import type { ManifestStepView, ManifestView, StepDiffView } from "../schemas.js";
 import type { ReplayView } from "../replay-store.js";
 import {
   formatDuration,
@@ -148,6 +149,41 @@ function imageCell(step: ManifestStepView): SafeHtml {
   return html`${tag}${from}${pinned}`;
 }
 
+/** "origin" or "inherited from s-a, s-b", in words under the step's id. */
+function divergenceMark(step: ManifestStepView): SafeHtml {
+  if (step.divergence === "origin") return html` <span class="badge bad small divergence-mark">origin</span>`;
+  if (step.divergence === "inherited")
+    return html`<div class="divergence-mark inherited muted small">
+      inherited from ${step.inherited_from.join(", ")}
+    </div>`;
+  return html``;
+}
+
+function triageLine(step: ManifestStepView): SafeHtml {
+  if (step.triage === null) return html``;
+  return html`<p class="triage verdict-${step.triage.verdict}">
+    <strong>triage</strong> ${triageSentence(step.triage, step.diff)}
+  </p>`;
+}
+
+/** "Triage: 1 nondeterministic, 2 drift." under the divergence, when the replay was triaged. */
+function triageSummary(m: ManifestView): SafeHtml {
+  const counts = m.summary.triage;
+  if (counts === undefined) return html``;
+  const text =
+    counts.triaged === 0
+      ? "no step to triage"
+      : Object.entries(counts)
+          .filter(([k, n]) => k !== "triaged" && n > 0)
+          .map(([k, n]) => `${n} ${k}`)
+          .join(", ");
+  return html`<p class="triage-summary">${`Triage: ${text}.`}</p>`;
+}
+
+function originsOf(m: ManifestView): { step_id: string; reason: string }[] {
+  return m.divergence_origins ?? (m.first_divergence === null ? [] : [m.first_divergence]);
+}
+
 function manifestTable(view: ReplayView, diffs: ReadonlyMap<string, DiffText>): SafeHtml {
   const m = view.manifest;
   if (m === null) return html``;
@@ -170,7 +206,7 @@ function manifestTable(view: ReplayView, diffs: ReadonlyMap<string, DiffText>): 
     const main = html`<tr class="${classes}" data-step="${s.step_id}">
       <td>
         <code>${s.step_id}</code
-        >${s.step_id === firstDivergent ? html` <span class="badge bad small">first divergence</span>` : ""}
+        >${s.step_id === firstDivergent ? html` <span class="badge bad small">first divergence</span>` : ""}${divergenceMark(s)}
         <div class="method">${s.method}</div>
         ${
           s.target_artifact_id === ""
@@ -194,7 +230,7 @@ function manifestTable(view: ReplayView, diffs: ReadonlyMap<string, DiffText>): 
       <td class="num">${formatDuration(s.duration_ms)}</td>
       <td>${imageCell(s)}</td>
       <td class="reason">
-        <span class="reason-text">${textWithHashes(s.reason)}</span>${
+        <span class="reason-text">${textWithHashes(s.reason)}</span>${triageLine(s)}${
           s.warnings.length > 0
             ? html`<ul class="warnings">
                 ${s.warnings.map((w) => html`<li>${textWithHashes(w)}</li>`)}
@@ -263,6 +299,7 @@ export function replayPage({ view, diffs, tokenRequired, attestation }: ReplayPa
     view.options.from === null ? "all steps" : `from ${view.options.from}`,
     view.options.strict ? "strict" : "",
     view.options.diff ? "diff" : "",
+    view.options.triage === "off" ? "" : view.options.triage === "all" ? "triage all" : "triage",
   ]
     .filter((o) => o !== "")
     .join(", ");
@@ -312,9 +349,20 @@ export function replayPage({ view, diffs, tokenRequired, attestation }: ReplayPa
         ? html`<section class="card divergence">
             <h2>First divergence: <code>${m.first_divergence.step_id}</code></h2>
             <p>${textWithHashes(m.first_divergence.reason)}</p>
+            ${
+              originsOf(m).length > 1
+                ? html`<h3>Every origin (${originsOf(m).length})</h3>
+                    <ul class="origins">
+                      ${originsOf(m).map(
+                        (o) => html`<li><code>${o.step_id}</code> origin: ${textWithHashes(o.reason)}</li>`,
+                      )}
+                    </ul>`
+                : ""
+            }
           </section>`
         : ""
     }
+    ${m === null || m.summary.triage === undefined ? "" : html`<section class="card">${triageSummary(m)}</section>`}
     ${
       m === null
         ? html`<section class="card">

@@ -64,7 +64,7 @@ export const APP_JS = `"use strict";
     var key = null;
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      var payload = { strict: document.getElementById("rerun-strict").checked, diff: document.getElementById("rerun-diff").checked };
+      var payload = { strict: document.getElementById("rerun-strict").checked, diff: document.getElementById("rerun-diff").checked, triage: document.getElementById("rerun-triage").checked };
       var from = document.getElementById("rerun-from").value;
       if (from) payload.from = from;
       // One key per intent: a double click or a retry after a network error queues one replay.
