@@ -76,7 +76,7 @@ describe("schemas/manifest.schema.json", () => {
     expect(manifestSchemaErrors({ ...manifest, steps: [{ ...manifest.steps[0], status: "flaky" }] })).toEqual(
       ["/steps/0/status: must be equal to one of the allowed values"],
     );
-    expect(manifestSchemaErrors({ ...manifest, manifest_version: 2 })).toEqual([
+    expect(manifestSchemaErrors({ ...manifest, manifest_version: 1 })).toEqual([
       "/manifest_version: must be equal to constant",
     ]);
     expect(

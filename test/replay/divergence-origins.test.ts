@@ -109,7 +109,7 @@ describe.each(BACKENDS)("divergence origins (%s)", (backend) => {
       manifest.steps.map((s) => [s.step_id, [s.status, s.divergence, s.inherited_from]]),
     );
     expect(marks).toEqual({
-      "s-raw": ["reproduced", null, []],
+      "s-raw": ["verified", null, []],
       "s-a": ["mismatch", "origin", []],
       "s-b": ["mismatch", "origin", []],
       "s-c": ["mismatch", "origin", []],

@@ -88,7 +88,7 @@ describe("diffoscope's reports on the replay page, in Chromium", () => {
     replayId = String(
       (await api.request("POST", "/api/artifacts/figures/rerun", { body: { diff: true } })).json.replay_id,
     );
-    await waitForReplay(api, replayId, ["succeeded", "failed", "interrupted"], 300_000);
+    await waitForReplay(api, replayId, ["finished", "failed", "interrupted"], 300_000);
     // A report as a diffoscope that failed to escape would write it: live markup in the file.
     const report = path.join(registry.home, "replays", replayId, "diffs", "s-scripted.html");
     await writeFile(

@@ -13,12 +13,12 @@ import { BlobStore } from "../../src/blobs/index.js";
 import { RegistryFixture } from "../support/registry-fixture.js";
 import { BACKENDS, createTestRegistry, type TestRegistry } from "../support/test-registry.js";
 import { RAW, seedServedChain } from "./served-chain.js";
-import { apiOf, startServe, waitForReplay, type ServeProcess } from "./serve-process.js";
+import { apiOf, startServe, waitForReplay, type ReplayStatus, type ServeProcess } from "./serve-process.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const VITE_NODE = path.resolve(here, "../../node_modules/vite-node/vite-node.mjs");
 const VITEST_CONFIG = path.resolve(here, "../../vitest.config.ts");
-const ENDED = ["finished", "failed", "interrupted"];
+const ENDED: ReplayStatus[] = ["finished", "failed", "interrupted"];
 const COPY = 'open("/out/output", "wb").write(open("/in/source", "rb").read())\n';
 
 describe.each(BACKENDS)("errors inside a replay (%s)", (backend) => {

@@ -16,9 +16,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, cliEnv, runCli } from "../support/run-cli.js";
 import { BACKENDS, createTestRegistry, type TestRegistry } from "../support/test-registry.js";
 import { seedServedChain } from "./served-chain.js";
-import { apiOf, startServe, waitFor, waitForReplay, type Api, type ServeProcess } from "./serve-process.js";
+import {
+  apiOf,
+  startServe,
+  waitFor,
+  waitForReplay,
+  type Api,
+  type ReplayStatus,
+  type ServeProcess,
+} from "./serve-process.js";
 
-const ENDED = ["finished", "failed", "interrupted"];
+const ENDED: ReplayStatus[] = ["finished", "failed", "interrupted"];
 const BOGUS = "r-20260101T000000-bogus1";
 
 interface Answer {

@@ -14,10 +14,11 @@ import {
   startServe,
   waitFor,
   waitForReplay,
+  type ReplayStatus,
   type ServeProcess,
 } from "./serve-process.js";
 
-const FINISHED = ["finished", "failed", "interrupted"];
+const FINISHED: ReplayStatus[] = ["finished", "failed", "interrupted"];
 /** No process has this pid (Linux pids stay below 2^22). */
 const DEAD_PID = 2_147_483_646;
 

@@ -130,11 +130,14 @@ export function apiOf(baseUrl: string, token?: string): Api {
   };
 }
 
+/** A served replay's status (src/server/replay-store.ts): typed, so that a stale name cannot wait forever. */
+export type ReplayStatus = "queued" | "running" | "finished" | "interrupted" | "failed";
+
 /** Polls GET /api/replays/:id until the status is one of `until`. */
 export async function waitForReplay(
   api: Api,
   replayId: string,
-  until: readonly string[],
+  until: readonly ReplayStatus[],
   timeoutMs = 120_000,
 ): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
@@ -142,7 +145,7 @@ export async function waitForReplay(
   while (Date.now() < deadline) {
     const r = await api.request("GET", `/api/replays/${replayId}`);
     last = r.json;
-    if (until.includes(String(last.status))) return last;
+    if ((until as readonly unknown[]).includes(last.status)) return last;
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
   throw new Error(
