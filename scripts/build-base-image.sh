@@ -33,7 +33,11 @@ if ! docker info >/dev/null 2>&1; then
   exit 3
 fi
 
-rootfs_tag="${tag%%:*}:rootfs-$SOURCE_DATE_EPOCH"
+# Per build: two builds at once never share the intermediate tag.
+rootfs_tag="${tag%%:*}:rootfs-$SOURCE_DATE_EPOCH-$$"
+# Whatever happens, the intermediate import goes (a failed mmdebstrap still leaves an empty one).
+# Once $tag is built it stays as that image's parent: rmi only untags it.
+trap 'docker rmi "$rootfs_tag" >/dev/null 2>&1 || true' EXIT
 started=$(date +%s)
 log "mmdebstrap bookworm from $mirror (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH) | docker import $rootfs_tag"
 # The tarball streams straight into the engine: no temporary file.
@@ -53,8 +57,6 @@ log "docker build $tag (configuration only, on top of $rootfs_tag)"
 docker build --quiet --rm --force-rm \
   --build-arg "ROOTFS=$rootfs_tag" --build-arg PREBUILT=1 \
   -t "$tag" - <"$here/../docker/replay-base.Dockerfile" >/dev/null
-# Untag the intermediate import; the image stays as the parent of $tag.
-docker rmi "$rootfs_tag" >/dev/null
 
 log "built $tag in $(($(date +%s) - started)) s; root filesystem layers:"
 docker image inspect --format '{{range .RootFS.Layers}}{{println .}}{{end}}' "$tag" >&2

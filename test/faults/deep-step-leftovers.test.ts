@@ -102,7 +102,7 @@ describe("a step's leftovers and clean-up", () => {
       expect(manifest.status).toBe("reproduced");
       expect(manifest.warnings).toEqual([]);
       expect(rowOf(manifest, "s-deep")).toMatchObject({ ok: true, status: "reproduced" });
-      expect(result.stdout).toMatch(/^REPRODUCED: 2 reproduced of 2 step\(s\)/m);
+      expect(result.stdout).toMatch(/^REPRODUCED: 1 reproduced, 1 verified of 2 step\(s\)/m);
       expect(await stagingEntries(registry.home)).toEqual([]);
       expect(await leftoversOf(result.pid)).toEqual({ containers: [], volumes: [] });
       expect(await strayFiles(out)).toEqual([]);
@@ -140,7 +140,9 @@ describe("a step's leftovers and clean-up", () => {
     const result = await runCli(["gc"], { env: registry.env, cwd: registry.dir });
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^removed \d+ container\(s\), \d+ volume\(s\), 1 staging folder\(s\)\n$/);
+    expect(result.stdout).toMatch(
+      /^removed \d+ container\(s\), \d+ volume\(s\), 1 staging folder\(s\)\n0 replay\(s\) marked interrupted\n$/,
+    );
     expect(await stagingEntries(registry.home)).toEqual([]);
   });
 
@@ -178,7 +180,7 @@ describe("a step's leftovers and clean-up", () => {
         /^clean-up: step s-mounted: its staged files were not removed: cannot remove \/.*\/staging\/[0-9a-f]{16}\/s-\w+: EBUSY: /,
       );
       expect(result.stdout).toMatch(/^ {2}warning: clean-up: step s-mounted: /m);
-      expect(result.stdout).toMatch(/^REPRODUCED: 2 reproduced of 2 step\(s\)/m);
+      expect(result.stdout).toMatch(/^REPRODUCED: 1 reproduced, 1 verified of 2 step\(s\)/m);
       // The process's own folder stays too, with its owner file, for gc.
       expect(ownStderr(result.stderr)).toMatch(
         /^warning: staged files were left in \/.*\/staging\/[0-9a-f]{16} \(replay-runner gc removes them\): cannot remove .*: EBUSY: .*\n$/,
