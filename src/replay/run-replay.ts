@@ -523,7 +523,11 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
       if (result === undefined) continue;
       rows.push(result.row);
     }
-    await progress.close();
+    // Progress is for watchers: a registry that stopped answering (a `serve` that holds the
+    // embedded registry was killed) must not cost the verdict that the steps already gave.
+    await progress.close().catch((error: unknown) => {
+      warn(`the registry did not take this replay's progress: ${messageOf(error)}`);
+    });
     // Finished steps' containers and staged folders are removed in the background; what could
     // not be removed is a warning of this replay, never part of a verdict.
     for (const problem of (await deps.executor.settled?.()) ?? []) warn(`clean-up: ${problem}`);
