@@ -100,7 +100,9 @@ export class TerminalReporter implements ReplayReporter {
 
   triaging(stepId: string): void {
     this.clearStatus();
-    this.out.write(`  ${this.style.dim("triage")}  ${stepId}: replaying it again, and under variations\n`);
+    this.out.write(
+      `  ${this.style.dim("triage")}  ${visibleText(stepId)}: replaying it again, and under variations\n`,
+    );
   }
 
   warning(message: string): void {
@@ -142,14 +144,16 @@ export class TerminalReporter implements ReplayReporter {
   private divergence(manifest: Manifest): void {
     const marked = manifest.steps.filter((r) => r.divergence !== null);
     if (marked.length === 0) return;
-    const width = Math.min(40, Math.max(...marked.map((r) => r.step_id.length)));
-    this.out.write(`divergence origins: ${manifest.divergence_origins.map((o) => o.step_id).join(", ")}\n`);
+    const width = Math.min(40, Math.max(...marked.map((r) => visibleText(r.step_id).length)));
+    this.out.write(
+      `divergence origins: ${manifest.divergence_origins.map((o) => visibleText(o.step_id)).join(", ")}\n`,
+    );
     for (const row of marked) {
       const words =
         row.divergence === "origin"
           ? this.style.red("origin")
-          : `${row.status === "failed" ? "failed, " : ""}inherited from ${row.inherited_from.join(", ")}`;
-      this.out.write(`  ${row.step_id.padEnd(width)}  ${words}\n`);
+          : `${row.status === "failed" ? "failed, " : ""}inherited from ${row.inherited_from.map(visibleText).join(", ")}`;
+      this.out.write(`  ${visibleText(row.step_id).padEnd(width)}  ${words}\n`);
     }
   }
 
@@ -158,7 +162,9 @@ export class TerminalReporter implements ReplayReporter {
     const s = this.style;
     for (const row of manifest.steps) {
       for (const w of row.warnings.filter((w) => w.startsWith("image drift:")))
-        this.out.write(`  ${s.yellow("warning")}: ${row.step_id}: ${shortenHashes(w)}\n`);
+        this.out.write(
+          `  ${s.yellow("warning")}: ${visibleText(row.step_id)}: ${visibleText(shortenHashes(w))}\n`,
+        );
     }
     const counts = manifest.summary.triage;
     if (counts === undefined) return;
@@ -172,7 +178,9 @@ export class TerminalReporter implements ReplayReporter {
     );
     for (const row of manifest.steps) {
       if (row.triage === null) continue;
-      this.out.write(`  ${s.bold(row.step_id)}  ${shortenHashes(triageSentence(row.triage, row.diff))}\n`);
+      this.out.write(
+        `  ${s.bold(visibleText(row.step_id))}  ${visibleText(shortenHashes(triageSentence(row.triage, row.diff)))}\n`,
+      );
     }
   }
 }

@@ -334,8 +334,8 @@ describe.each(BACKENDS)("walkChain on %s", (backend) => {
       expect(lines).toHaveLength(10_001);
       expect(lines.at(-1)).toBe("a0 (dataset) [frozen root: not produced by any step]");
       expect(Math.max(...lines.map((l) => l.length))).toBeLessThan(80);
-      // PGlite is PostgreSQL compiled to WebAssembly, several times slower than the server.
-      expect(elapsed).toBeLessThan(backend === "postgres" ? 1000 : 5000);
+      // Its speed is benchmark 4's to measure (bench/04-planning.sh), not a timing assertion here;
+      // what makes it independent of the registry's size is the plan below.
 
       const [plan] = await db.query<{ "QUERY PLAN": unknown }>(
         `EXPLAIN (FORMAT JSON) ${PROVENANCE_WALK_SQL}`,

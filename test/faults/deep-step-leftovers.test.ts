@@ -191,7 +191,7 @@ describe("a step's leftovers and clean-up", () => {
       for (const point of await mountsUnder(registry.home)) execFileSync("umount", [point]);
     }
     const gc = await runCli(["gc"], { env: registry.env, cwd: registry.dir });
-    expect(gc.stdout).toMatch(/, 1 staging folder\(s\)\n$/);
+    expect(gc.stdout).toMatch(/, 1 staging folder\(s\)\n0 replay\(s\) marked interrupted\n$/);
     expect(await stagingEntries(registry.home)).toEqual([]);
   });
 });

@@ -46,7 +46,11 @@ describe("an --out folder that already holds something", () => {
     expect(first.code).toBe(1);
     const old = await readManifest(out);
     expect((await readdir(path.join(out, "artifacts"))).sort()).toEqual(["wrong"]);
-    expect(await readdir(path.join(out, "diffs"))).toEqual(["s-wrong.diff"]);
+    expect((await readdir(path.join(out, "diffs"))).sort()).toEqual([
+      "s-wrong.html",
+      "s-wrong.json",
+      "s-wrong.txt",
+    ]);
 
     const refused = await cli(["rerun", "same", "--out", out]);
     expect(refused.code).toBe(6);

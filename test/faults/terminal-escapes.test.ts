@@ -72,8 +72,9 @@ describe("registry text with terminal escapes", () => {
       const f = new RegistryFixture(db, blobs);
       await f.artifact(RAW, RAW_PAYLOAD, { type: RAW_TYPE, title: TITLE, mediaType: "text/csv" });
       await f.step({ id: INGEST, target: RAW, stepType: "ingest", method: FETCH, inputHash: null });
-      // A fork whose recorded output differs from its input: a mismatch, with a diff.
-      await f.artifact(COPY, "other\n");
+      // A fork whose recorded output differs from its input: a mismatch, with a diff, whose one
+      // changed line is the hostile one.
+      await f.artifact(COPY, "a,b\n");
       await f.step({ id: FORK, source: RAW, target: COPY, stepType: "fork", method: "Copy" });
       await f.artifact(FIG, "fig\n", { type: "figure" });
       await f.step({ id: ODD, source: COPY, target: FIG, stepType: QUANTUM, method: `Magic${RLO}` });
@@ -198,7 +199,10 @@ describe("registry text with terminal escapes", () => {
       /^ {2}! unreplayable odd\\n {2}✓ reproduced {2}fake +quantum\\u202e\\x1b\[2J /,
     );
     // The diff's changed lines are the payload's: its escapes are shown, not sent.
-    expect(lines).toContain("      diff  +\\x1b]0;pwned\\x07,\\r✓");
+    // The explanation under it quotes the payload's changed line as plain words: its controls
+    // are dropped or become spaces (diagnose/explanation-text.ts), none reaches the terminal.
+    const diffLine = lines.find((l) => l.startsWith("      diff  ")) ?? "";
+    expect(diffLine).toMatch(/^ {6}diff {2}1 line differs, first "\]0;pwned , ✓"/);
     expect(lines.filter((l) => /^ {2}✓ (reproduced|verified)/.test(l))).toHaveLength(1);
     expect(ownStderr(result.stderr)).toBe("");
     const manifest = await readManifest(out);

@@ -72,7 +72,7 @@ describe("pages in Chromium (issue 12)", () => {
     const done = await waitForReplay(apiOf(server.url), replayId, ["finished", "failed", "interrupted"]);
     expect(done.status).toBe("finished");
     expect(done.verdict).toBe("reproduced");
-    expect(done.options).toEqual({ from: "s-upper", strict: false, diff: true });
+    expect(done.options).toEqual({ from: "s-upper", strict: false, diff: true, triage: "off", repeat: 2 });
     await page.reload();
     expect(await page.locator("#manifest-table tbody tr td:nth-child(3)").allTextContents()).toEqual([
       "reproduced",
