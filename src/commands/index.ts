@@ -14,6 +14,7 @@ import { registerServeCommand } from "./serve.js";
 import { registerShowCommand } from "./show.js";
 import { registerStepTypesCommand } from "./step-types.js";
 import { registerVerifyAttestationCommand } from "./verify-attestation.js";
+import { registerVerifyCommand } from "./verify.js";
 
 /** Each command file exports one `register...` function; cli.ts calls them in this order. */
 export type RegisterCommand = (program: Command) => void;
@@ -43,3 +44,6 @@ COMMANDS.push(registerKeygenCommand, registerVerifyAttestationCommand, registerE
 
 // Environment images shared through an OCI registry (issue 16).
 COMMANDS.push(registerImagesCommand);
+
+// Auditing a whole registry (issue 15): verify many artifacts as one batch.
+COMMANDS.push(registerVerifyCommand);

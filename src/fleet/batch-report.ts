@@ -71,15 +71,13 @@ export interface BatchReportParts {
 }
 
 export function buildBatchReport(parts: BatchReportParts): BatchReport {
-  const targets = parts.manifests.map(
-    ({ manifest, file }): BatchTarget => ({
-      artifact_id: manifest.target.artifact_id,
-      status: manifest.status,
-      manifest: file,
-      steps: manifest.steps.length,
-      divergence_origins: manifest.divergence_origins.map((o) => o.step_id),
-    }),
-  );
+  const targets = parts.manifests.map(({ manifest, file }): BatchTarget => ({
+    artifact_id: manifest.target.artifact_id,
+    status: manifest.status,
+    manifest: file,
+    steps: manifest.steps.length,
+    divergence_origins: manifest.divergence_origins.map((o) => o.step_id),
+  }));
   const origins = new Map<string, BatchOrigin>();
   for (const { manifest } of parts.manifests) {
     for (const origin of manifest.divergence_origins) {

@@ -76,10 +76,14 @@ export async function selectTargets(db: SqlQueryable, selection: TargetSelection
   ]);
   const ids = rows.map((r) => r.id).sort(compareIds);
   if (ids.length === 0) {
-    throw new ReplayError("USAGE", `The selection is empty: ${describeSelection(selection)} matched no artifact.`, {
-      hint: "Widen it (another --type, an earlier --recorded-since), or name the artifacts to verify.",
-      details: { selection: describeSelection(selection) },
-    });
+    throw new ReplayError(
+      "USAGE",
+      `The selection is empty: ${describeSelection(selection)} matched no artifact.`,
+      {
+        hint: "Widen it (another --type, an earlier --recorded-since), or name the artifacts to verify.",
+        details: { selection: describeSelection(selection) },
+      },
+    );
   }
   return selection.sample === undefined ? ids : sampleIds(ids, selection.sample.size, selection.sample.seed);
 }
