@@ -4,6 +4,7 @@ import { registerCiteCommand } from "./cite.js";
 import { registerExportCrateCommand } from "./export-crate.js";
 import { registerForkCommand } from "./fork.js";
 import { registerGcCommand } from "./gc.js";
+import { registerHistoryCommand } from "./history.js";
 import { registerImagesCommand } from "./images.js";
 import { registerInitCommand } from "./init.js";
 import { registerKeygenCommand } from "./keygen.js";
@@ -46,4 +47,4 @@ COMMANDS.push(registerKeygenCommand, registerVerifyAttestationCommand, registerE
 COMMANDS.push(registerImagesCommand);
 
 // Auditing a whole registry (issue 15): verify many artifacts as one batch.
-COMMANDS.push(registerVerifyCommand);
+COMMANDS.push(registerVerifyCommand, registerHistoryCommand);

@@ -11,11 +11,13 @@ import { diagnoseReplay, type PayloadDiffer } from "../diagnose/index.js";
 import { ReplayError } from "../errors/index.js";
 import { makeFolders } from "../fs/index.js";
 import { handlerFor } from "../handlers/index.js";
+import { recordHistory } from "../history/index.js";
 import type { ImageResolver } from "../images/types.js";
 import {
   OutDir,
   VerifiedBlobs,
   buildManifest,
+  historyEntryOf,
   markDivergence,
   plainOptions,
   replaySteps,
@@ -190,6 +192,11 @@ export async function runBatch(deps: BatchDeps, options: BatchOptions): Promise<
       dependents: plan.dependents,
     });
     await out.writeText("batch.json", `${JSON.stringify(report, null, 2)}\n`);
+    // Every target the batch verified gets its entry, in one INSERT.
+    await recordHistory(
+      deps.db,
+      written.flatMap((w) => historyEntryOf(w.manifest, "batch") ?? []),
+    );
     return { report, manifests: written.map((w) => w.manifest) };
   } finally {
     await out.release();

@@ -44,3 +44,4 @@ export { markDivergence } from "./divergence.js";
 export type { Divergence, DivergenceOrigin } from "./divergence.js";
 export { VerifiedBlobs } from "./verified-blobs.js";
 export { integrityProblems } from "./plan-replay.js";
+export { historyEntryOf } from "./replay-history.js";

@@ -13,12 +13,14 @@ import { ReplayError } from "../errors/index.js";
 import { handlerFor } from "../handlers/index.js";
 import type { ImageResolver } from "../images/types.js";
 import type { StepExecutor } from "../runner/types.js";
+import { recordHistory } from "../history/index.js";
 import { buildManifest } from "./build-manifest.js";
 import { markDivergence } from "./divergence.js";
 import type { Manifest } from "./manifest.js";
 import { OutDir } from "./out-dir.js";
 import { integrityProblems, planReplay } from "./plan-replay.js";
 import { interruptOrphanedReplays, localJudge } from "./dead-owners.js";
+import { historyEntryOf } from "./replay-history.js";
 import { ProgressWriter, finishReplayRecord, startReplayRecord } from "./replay-record.js";
 import type { ReplayReporter } from "./reporter.js";
 import { replaySteps } from "./step-scheduler.js";
@@ -210,6 +212,8 @@ export async function runReplay(deps: ReplayDeps, options: ReplayOptions): Promi
       deps.attest?.({ manifest, manifestText, out }),
     ]);
     await finishReplayRecord(deps.db, manifest, exitCodeOf(manifest));
+    const entry = historyEntryOf(manifest, "replay");
+    if (entry !== null) await recordHistory(deps.db, [entry]);
     reporter.finished?.(manifest);
     return manifest;
   } finally {

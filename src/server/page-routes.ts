@@ -9,6 +9,7 @@ import type { SqlQueryable } from "../db/index.js";
 import { ReplayError, isReplayError } from "../errors/index.js";
 import { readAttestationSummary } from "../evidence/index.js";
 import { isContentHash } from "../hashing/index.js";
+import { readHistory } from "../history/index.js";
 import { loadArtifact } from "../record/index.js";
 import type { AppDeps } from "./app-deps.js";
 import { tokenMatches } from "./bearer-auth.js";
@@ -114,11 +115,12 @@ export function registerPageRoutes(app: FastifyInstance, deps: AppDeps): void {
     const { id } = parseInput(artifactParamsSchema, request.params, "params");
     const chain = await walkChain(db, id);
     const replays = await listReplaysOf(db, id, 20);
+    const history = await readHistory(db, id, 50);
     const formNonce = randomBytes(16).toString("hex");
     return reply
       .type("text/html; charset=utf-8")
       .header("Cache-Control", "no-store")
-      .send(artifactPage({ chain, replays, tokenRequired, formNonce }));
+      .send(artifactPage({ chain, replays, history, tokenRequired, formNonce }));
   });
 
   app.get("/artifacts/:id/payload", async (request, reply) => {

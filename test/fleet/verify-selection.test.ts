@@ -108,6 +108,21 @@ describe.each(BACKENDS)("verify selections (%s)", (backend) => {
     expect(ids((await verify("old", "raw", "--recorded-since", "2021-01-01")).report)).toEqual(["raw"]);
   }, 120_000);
 
+  it("every finished batch adds to each target's history", async () => {
+    const first = await verify("fig-0", "fig-1");
+    const second = await verify("fig-0");
+    const history = await runCli(["history", "fig-0", "--json"], { env: registry.env, cwd: registry.dir });
+    expect(history.code).toBe(0);
+    const entries = (
+      JSON.parse(history.stdout) as { history: { run_id: string; run_kind: string; verdict: string }[] }
+    ).history;
+    const ours = entries.filter((e) => [first.report?.batch_id, second.report?.batch_id].includes(e.run_id));
+    expect(ours.map((e) => [e.run_id, e.run_kind, e.verdict])).toEqual([
+      [second.report?.batch_id, "batch", "reproduced"],
+      [first.report?.batch_id, "batch", "reproduced"],
+    ]);
+  }, 60_000);
+
   it("--sample N --seed S picks the same sample every time", async () => {
     const first = await verify("--type", "figure", "--sample", "3", "--seed", "nightly");
     const again = await verify("--type", "figure", "--sample", "3", "--seed", "nightly");
