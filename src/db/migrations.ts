@@ -122,6 +122,27 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX artifact_history_latest_idx ON replay_runner.artifact_history (artifact_id, verified_at DESC);
     `,
   },
+  {
+    // Batches (src/fleet/batch-record.ts): every verify, from the command line or on serve's
+    // schedule, for the /verifications page.
+    version: 7,
+    name: "verification batches",
+    sql: `
+      CREATE TABLE replay_runner.verifications (
+        id          text PRIMARY KEY,            -- v-...
+        trigger     text NOT NULL CHECK (trigger IN ('command', 'schedule')),
+        selection   text NOT NULL,
+        status      text NOT NULL CHECK (status IN ('running', 'finished', 'interrupted', 'failed')),
+        verdict     text CHECK (verdict IN ('reproduced', 'not_reproduced')),
+        out_dir     text NOT NULL,
+        summary     jsonb,
+        error       text,
+        started_at  timestamptz NOT NULL DEFAULT now(),
+        finished_at timestamptz
+      );
+      CREATE INDEX verifications_started_idx ON replay_runner.verifications (started_at DESC);
+    `,
+  },
 ];
 
 /** Applies pending migrations in one transaction each; cheap (one query) when up to date. */

@@ -6,3 +6,5 @@ export { planBatch } from "./batch-plan.js";
 export type { BatchPlan, LeftOutTarget, PlannedTarget } from "./batch-plan.js";
 export { describeSelection, sampleIds, selectTargets } from "./target-selection.js";
 export type { TargetSelection } from "./target-selection.js";
+export { failBatchRecord, finishBatchRecord, listBatches, startBatchRecord } from "./batch-record.js";
+export type { BatchRow, BatchTrigger } from "./batch-record.js";

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import type { SqlClient } from "../db/index.js";
 import { diagnoseReplay, type PayloadDiffer } from "../diagnose/index.js";
-import { ReplayError } from "../errors/index.js";
+import { ReplayError, messageOf } from "../errors/index.js";
 import { makeFolders } from "../fs/index.js";
 import { handlerFor } from "../handlers/index.js";
 import { recordHistory } from "../history/index.js";
@@ -29,6 +29,7 @@ import {
 import type { StepExecutor } from "../runner/types.js";
 import { planBatch, type BatchPlan, type PlannedTarget } from "./batch-plan.js";
 import { buildBatchReport, type BatchReport } from "./batch-report.js";
+import { failBatchRecord, finishBatchRecord, startBatchRecord, type BatchTrigger } from "./batch-record.js";
 import { integrityProblemsOf } from "./batch-integrity.js";
 import { describeSelection, selectTargets, type TargetSelection } from "./target-selection.js";
 
@@ -58,6 +59,8 @@ export interface BatchOptions {
   jobs?: number | undefined;
   batchId?: string | undefined;
   signal?: AbortSignal | undefined;
+  /** Who started it (the /verifications page says): `verify`, or serve's --verify-every. */
+  trigger?: BatchTrigger | undefined;
 }
 
 export interface BatchResult {
@@ -121,7 +124,15 @@ export async function runBatch(deps: BatchDeps, options: BatchOptions): Promise<
   }
 
   const out = await OutDir.acquire(options.outDir, batchId);
+  let recorded = false;
   try {
+    await startBatchRecord(deps.db, {
+      id: batchId,
+      trigger: options.trigger ?? "command",
+      selection: describeSelection(options.selection),
+      outDir: out.dir,
+    });
+    recorded = true;
     reporter.batchPlanned?.({ batchId, outDir: out.dir, plan });
     const globalWarnings: string[] = [];
     const { rows, consumed } = await replaySteps(
@@ -197,7 +208,12 @@ export async function runBatch(deps: BatchDeps, options: BatchOptions): Promise<
       deps.db,
       written.flatMap((w) => historyEntryOf(w.manifest, "batch") ?? []),
     );
+    await finishBatchRecord(deps.db, report);
     return { report, manifests: written.map((w) => w.manifest) };
+  } catch (error) {
+    // The row says why; the error still goes to the caller (exit code, the server's log).
+    if (recorded) await failBatchRecord(deps.db, batchId, messageOf(error)).catch(() => undefined);
+    throw error;
   } finally {
     await out.release();
   }

@@ -9,7 +9,8 @@ import type { SqlQueryable } from "../db/index.js";
 import { ReplayError, isReplayError } from "../errors/index.js";
 import { readAttestationSummary } from "../evidence/index.js";
 import { isContentHash } from "../hashing/index.js";
-import { readHistory } from "../history/index.js";
+import { listBatches } from "../fleet/index.js";
+import { readHistory, stoppedReproducing } from "../history/index.js";
 import { loadArtifact } from "../record/index.js";
 import type { AppDeps } from "./app-deps.js";
 import { tokenMatches } from "./bearer-auth.js";
@@ -20,6 +21,7 @@ import { artifactPage } from "./pages/artifact-page.js";
 import { seg } from "./pages/html.js";
 import { indexPage } from "./pages/index-page.js";
 import { replayPage, type DiffText } from "./pages/replay-page.js";
+import { verificationsPage } from "./pages/verifications-page.js";
 import { APP_CSS } from "./pages/static-css.js";
 import { APP_JS } from "./pages/static-js.js";
 import { sendDownload } from "./payload-download.js";
@@ -104,6 +106,14 @@ export function registerPageRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.get("/", async (_request, reply) => {
     return reply.type("text/html; charset=utf-8").send(indexPage(await listRecentReplays(db, 20)));
+  });
+
+  app.get("/verifications", async (_request, reply) => {
+    const [batches, stopped] = [await listBatches(db, 50), await stoppedReproducing(db)];
+    return reply
+      .type("text/html; charset=utf-8")
+      .header("Cache-Control", "no-store")
+      .send(verificationsPage(batches, stopped));
   });
 
   app.get("/go", async (request, reply) => {

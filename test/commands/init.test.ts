@@ -105,6 +105,7 @@ describe.each(BACKENDS)("replay-runner init on %s", (backend) => {
       "replay_runner.replays",
       "replay_runner.reproduced_images",
       "replay_runner.schema_migrations",
+      "replay_runner.verifications",
     ]);
 
     const second = await runCli(["init"], { env: registry.env, cwd: registry.dir });
