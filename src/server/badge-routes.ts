@@ -37,7 +37,7 @@ export function registerBadgeRoutes(app: FastifyInstance, deps: AppDeps): void {
     reply
       .header("ETag", etag)
       .header("Cache-Control", "public, max-age=60, must-revalidate")
-      .header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+      .header("Content-Security-Policy", "default-src 'none'")
       .header("X-Content-Type-Options", "nosniff");
     if (request.headers["if-none-match"] === etag) return reply.code(304).send();
     return reply.type("image/svg+xml; charset=utf-8").send(badgeSvg(artifactId, latest));
