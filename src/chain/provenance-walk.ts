@@ -31,9 +31,18 @@ import type { Artifact, Chain, ChainInput, ChainStep, Environment, Step } from "
  * join could be planned as a hash join over a sequential scan of a whole table. So the cost
  * follows the chain's size, never the registry's.
  */
-export const PROVENANCE_WALK_SQL = `
+export const PROVENANCE_WALK_SQL = walkSql("SELECT $1::text");
+
+/**
+ * The same walk from many artifacts at once (`$1`: a JSON array of ids): the union of their
+ * chains in one round trip, each shared row once (`verify`).
+ */
+export const UNION_WALK_SQL = walkSql("SELECT jsonb_array_elements_text($1::jsonb)");
+
+function walkSql(seed: string): string {
+  return `
 WITH RECURSIVE walk(artifact_id) AS (
-    SELECT $1::text
+    ${seed}
   UNION
     SELECT up.artifact_id
     FROM walk
@@ -53,6 +62,7 @@ SELECT
             'environment', (SELECT to_jsonb(e) FROM environments e WHERE e.env_hash = s.env_hash)))
      FROM processing_steps s WHERE s.target_artifact_id = w.artifact_id) AS producers
 FROM walk w`;
+}
 
 /** One collected artifact id, as the query returns it (raw jsonb, validated by parseRows). */
 interface WalkRow {
@@ -187,6 +197,61 @@ function referencesOf(step: Step): { artifactId: string; column: string }[] {
 
 export async function walkChain(db: SqlQueryable, artifactId: string): Promise<Chain> {
   const rows = await db.query<WalkRow>(PROVENANCE_WALK_SQL, [artifactId]);
+  return chainFromRows(rows, artifactId);
+}
+
+/** The ids a walk row's producers consume (sources and input rows), as recorded. */
+function consumedIds(row: WalkRow): string[] {
+  const ids: string[] = [];
+  for (const producer of arrayOf(row.producers) as RawProducer[]) {
+    const source = (producer.step as Record<string, unknown> | null | undefined)?.source_artifact_id;
+    if (typeof source === "string") ids.push(source);
+    for (const input of arrayOf(producer.inputs)) {
+      const id = (input as Record<string, unknown> | null)?.artifact_id;
+      if (typeof id === "string") ids.push(id);
+    }
+  }
+  return ids;
+}
+
+/**
+ * The chains behind many artifacts: ONE query walks their union (`batchSize` ids per round
+ * trip), then each chain is cut out of it in memory and validated exactly as walkChain does,
+ * so a chain here is the chain `rerun` walks. Throws for the first target that walkChain
+ * would refuse.
+ */
+export async function walkChains(
+  db: SqlQueryable,
+  artifactIds: readonly string[],
+  batchSize = 5000,
+): Promise<Map<string, Chain>> {
+  const byId = new Map<string, WalkRow>();
+  for (let i = 0; i < artifactIds.length; i += batchSize) {
+    const ids = artifactIds.slice(i, i + batchSize).filter((id) => !byId.has(id));
+    if (ids.length === 0) continue;
+    const rows = await db.query<WalkRow>(UNION_WALK_SQL, [JSON.stringify(ids)]);
+    for (const row of rows) byId.set(row.artifact_id, row);
+  }
+  const chains = new Map<string, Chain>();
+  for (const target of artifactIds) {
+    const own: WalkRow[] = [];
+    const seen = new Set<string>();
+    const stack = [target];
+    while (stack.length > 0) {
+      const id = stack.pop() as string;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const row = byId.get(id);
+      if (row === undefined) continue;
+      own.push(row);
+      stack.push(...consumedIds(row));
+    }
+    chains.set(target, chainFromRows(own, target));
+  }
+  return chains;
+}
+
+function chainFromRows(rows: readonly WalkRow[], artifactId: string): Chain {
   const parsed = parseRows(rows);
   const { artifacts, steps, problems } = parsed;
 

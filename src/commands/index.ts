@@ -4,6 +4,7 @@ import { registerCiteCommand } from "./cite.js";
 import { registerExportCrateCommand } from "./export-crate.js";
 import { registerForkCommand } from "./fork.js";
 import { registerGcCommand } from "./gc.js";
+import { registerHistoryCommand } from "./history.js";
 import { registerImagesCommand } from "./images.js";
 import { registerInitCommand } from "./init.js";
 import { registerKeygenCommand } from "./keygen.js";
@@ -14,6 +15,7 @@ import { registerServeCommand } from "./serve.js";
 import { registerShowCommand } from "./show.js";
 import { registerStepTypesCommand } from "./step-types.js";
 import { registerVerifyAttestationCommand } from "./verify-attestation.js";
+import { registerVerifyCommand } from "./verify.js";
 
 /** Each command file exports one `register...` function; cli.ts calls them in this order. */
 export type RegisterCommand = (program: Command) => void;
@@ -43,3 +45,6 @@ COMMANDS.push(registerKeygenCommand, registerVerifyAttestationCommand, registerE
 
 // Environment images shared through an OCI registry (issue 16).
 COMMANDS.push(registerImagesCommand);
+
+// Auditing a whole registry (issue 15): verify many artifacts as one batch.
+COMMANDS.push(registerVerifyCommand, registerHistoryCommand);

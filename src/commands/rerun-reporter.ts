@@ -31,6 +31,8 @@ export class TerminalReporter implements ReplayReporter {
   constructor(
     private readonly out: NodeJS.WriteStream = process.stdout,
     private readonly live: NodeJS.WriteStream = process.stderr,
+    /** The first word of the plan's line ("verify" for a batch). */
+    private readonly heading = "replay",
   ) {
     this.style = styleFor(out);
   }
@@ -63,7 +65,7 @@ export class TerminalReporter implements ReplayReporter {
       Math.max(0, ...info.executed.map((s) => visibleText(s.step.stepType).length)),
     );
     this.out.write(
-      `${this.style.bold("replay")} ${visibleText(info.replayId)} of ${visibleText(info.chain.target.id)}: ${this.total} step(s) -> ${visibleText(info.outDir)}\n`,
+      `${this.style.bold(this.heading)} ${visibleText(info.replayId)} of ${visibleText(info.chain.target.id)}: ${this.total} step(s) -> ${visibleText(info.outDir)}\n`,
     );
   }
 

@@ -8,6 +8,9 @@ import { settingsOf } from "./command-context.js";
 import { createReplayServices } from "./replay-services.js";
 import { replaySigning } from "./replay-signing.js";
 
+/** --verify-every units; a duration of this shape needs no library. */
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
 const optionsSchema = z.object({
   port: z.coerce
     .number({ error: "--port must be a number" })
@@ -21,6 +24,11 @@ const optionsSchema = z.object({
     .min(1, "--concurrency must be at least 1")
     .max(64),
   allowedHost: z.array(z.string()).default([]),
+  verifyEvery: z
+    .string()
+    .regex(/^[1-9]\d{0,8}[smhd]$/, "--verify-every takes a whole number and a unit: 30s, 15m, 12h, 7d")
+    .transform((text) => Number(text.slice(0, -1)) * (UNIT_SECONDS[text.slice(-1)] ?? 1))
+    .optional(),
 });
 
 function collectHost(value: string, previous: string[] = []): string[] {
@@ -45,7 +53,10 @@ API (JSON; errors are application/problem+json):
   GET    /api/artifacts/:id         the artifact, its lineage and its past replays
   GET    /api/replays/:id/attestation  the signed attestation (404 when the replay was not signed)
   GET    /schemas/manifest.json     the JSON Schema of manifest.json
-Pages: /artifacts/:id, /replays/:id; downloads (attachments, checked against their hashes):
+  GET    /api/artifacts/:id/history  every finished replay or batch that verified it, newest first
+  GET    /badges/:id.svg            the artifact's badge (ETag: content_hash, verdict, run id)
+Pages: /artifacts/:id (with its history), /replays/:id, /verifications (batches, and the
+  artifacts that stopped reproducing); downloads (attachments, checked against their hashes):
   /artifacts/:id/payload (recorded), /replays/:id/steps/:stepId/payload (replayed).
   The Rerun form posts application/x-www-form-urlencoded to /artifacts/:id/rerun (from, strict,
   diff, token; only from this server's own pages), answered 303 to the new replay's page.
@@ -80,6 +91,10 @@ export function registerServeCommand(program: Command): void {
       "also answer this Host name (name or name:port; repeatable; e.g. the name of a proxy in front)",
       collectHost,
     )
+    .option(
+      "--verify-every <duration>",
+      "verify every artifact at this interval (30s, 15m, 12h, 7d): a batch like `verify --all`, its results in each artifact's history and on /verifications",
+    )
     .addHelpText("after", HELP_AFTER)
     .addHelpText(
       "after",
@@ -108,6 +123,7 @@ export function registerServeCommand(program: Command): void {
         apiToken: token === undefined || token === "" ? undefined : token,
         allowedHosts: [...parsed.data.allowedHost, ...(process.env.REPLAY_ALLOWED_HOSTS ?? "").split(",")],
         concurrency: parsed.data.concurrency,
+        verifyEverySeconds: parsed.data.verifyEvery,
         attest: signing?.attest,
         log,
         services: (runId, signal, db) => createReplayServices(settings, { log, runId, signal, db }),

@@ -101,6 +101,48 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // A reproducibility history per artifact (src/history/): one row per finished replay or
+    // batch that verified it, read newest first by artifact (the timeline, the badge).
+    version: 6,
+    name: "artifact history",
+    sql: `
+      CREATE TABLE replay_runner.artifact_history (
+        artifact_id  text NOT NULL,
+        run_id       text NOT NULL,            -- the replay's id (r-...) or the batch's (v-...)
+        run_kind     text NOT NULL CHECK (run_kind IN ('replay', 'batch')),
+        verified_at  timestamptz NOT NULL,
+        verdict      text NOT NULL CHECK (verdict IN ('reproduced', 'not_reproduced')),
+        content_hash text NOT NULL,            -- the artifact's content_hash it was verified against
+        tool_version text NOT NULL,
+        images       jsonb NOT NULL,           -- [{step_id, ref, id}]: the image each container step ran in
+        origins      jsonb NOT NULL,           -- [{step_id, reason}]: where it diverged
+        PRIMARY KEY (artifact_id, run_id)
+      );
+      CREATE INDEX artifact_history_latest_idx ON replay_runner.artifact_history (artifact_id, verified_at DESC);
+    `,
+  },
+  {
+    // Batches (src/fleet/batch-record.ts): every verify, from the command line or on serve's
+    // schedule, for the /verifications page.
+    version: 7,
+    name: "verification batches",
+    sql: `
+      CREATE TABLE replay_runner.verifications (
+        id          text PRIMARY KEY,            -- v-...
+        trigger     text NOT NULL CHECK (trigger IN ('command', 'schedule')),
+        selection   text NOT NULL,
+        status      text NOT NULL CHECK (status IN ('running', 'finished', 'interrupted', 'failed')),
+        verdict     text CHECK (verdict IN ('reproduced', 'not_reproduced')),
+        out_dir     text NOT NULL,
+        summary     jsonb,
+        error       text,
+        started_at  timestamptz NOT NULL DEFAULT now(),
+        finished_at timestamptz
+      );
+      CREATE INDEX verifications_started_idx ON replay_runner.verifications (started_at DESC);
+    `,
+  },
 ];
 
 /** Applies pending migrations in one transaction each; cheap (one query) when up to date. */

@@ -61,7 +61,7 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCode, string>> = {
   [EXIT.ok]: "success (rerun: every step reproduced byte for byte)",
   [EXIT.notReproduced]:
-    "rerun finished, but a step mismatched, failed or was unreplayable;\n       run: the step being recorded failed (nothing was recorded)",
+    "rerun finished, but a step mismatched, failed or was unreplayable;\n       verify: a selected target did not reproduce (or was left out);\n       run: the step being recorded failed (nothing was recorded)",
   [EXIT.usage]: "bad usage, or an unknown artifact/step/replay id",
   [EXIT.infrastructure]:
     "infrastructure unavailable: Docker, the database, an image build,\n       or (images push/pull) the image registry",

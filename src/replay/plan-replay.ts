@@ -48,7 +48,14 @@ export async function planReplay(
   db: SqlQueryable,
   options: { artifactId: string; from?: string | undefined },
 ): Promise<ReplayPlan> {
-  const chain = await walkChain(db, options.artifactId);
+  return planFromChain(await walkChain(db, options.artifactId), options);
+}
+
+/** The plan of a chain already walked (`verify` walks many at once). */
+export function planFromChain(
+  chain: Chain,
+  options: { artifactId: string; from?: string | undefined },
+): ReplayPlan {
   const producerOf = new Map(chain.steps.map((s) => [s.step.targetArtifactId, s]));
 
   let frozenByFrom = new Set<string>();

@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { chainToJson, walkChain } from "../chain/index.js";
 import { ReplayError } from "../errors/index.js";
+import { currentContentHash, readHistory } from "../history/index.js";
 import type { AppDeps } from "./app-deps.js";
 import { tokenGuard } from "./bearer-auth.js";
 import { DIFF_REPORT_CSP, readStepDiffFile, type DiffKind } from "./diff-files.js";
@@ -148,5 +149,11 @@ export function registerApiRoutes(app: FastifyInstance, deps: AppDeps): void {
     const lineage = chainToJson(chain);
     const replays = await listReplaysOf(deps.db, id);
     return { artifact: lineage.target, lineage, replays: replays.map((v) => replayJson(v, { full: false })) };
+  });
+
+  app.get("/api/artifacts/:id/history", async (request) => {
+    const { id } = parseInput(artifactParamsSchema, request.params, "params");
+    const contentHash = await currentContentHash(deps.db, id);
+    return { artifact_id: id, content_hash: contentHash, history: await readHistory(deps.db, id) };
   });
 }

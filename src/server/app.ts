@@ -5,6 +5,7 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import type { AppDeps } from "./app-deps.js";
 import { registerApiRoutes } from "./api-routes.js";
+import { registerBadgeRoutes } from "./badge-routes.js";
 import { registerEvidenceRoutes } from "./evidence-routes.js";
 import { HttpProblem } from "./http-problem.js";
 import { registerPageRoutes } from "./page-routes.js";
@@ -76,5 +77,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerApiRoutes(app, deps);
   registerPageRoutes(app, deps);
   registerEvidenceRoutes(app, deps);
+  registerBadgeRoutes(app, deps);
   return app;
 }

@@ -29,6 +29,7 @@ export interface PostgresQueueOptions {
 export class PgBossReplayQueue implements ReplayQueue {
   readonly kind = "pg-boss";
   private readonly boss: PgBoss;
+  private readonly repeating: string[] = [];
 
   constructor(
     db: SqlClient,
@@ -86,6 +87,44 @@ export class PgBossReplayQueue implements ReplayQueue {
     }
   }
 
+  /**
+   * Runs `handler` every `seconds`, once across every serve process of the database: a
+   * "stately" queue holds at most one waiting and one running job, each run sends the next
+   * one deferred by the interval (`startAfter`), and a server that starts while one waits
+   * adds none. A run whose server died expires and is retried by pg-boss.
+   */
+  async repeatEvery(name: string, seconds: number, handler: () => Promise<void>): Promise<void> {
+    try {
+      await this.boss.createQueue(name, {
+        name,
+        policy: "stately",
+        retryLimit: 1,
+        // pg-boss's longest: a batch still running after it is taken for dead and run again.
+        expireInHours: 23,
+      });
+    } catch (error) {
+      throw new ReplayError(
+        "DATABASE_UNAVAILABLE",
+        `Cannot create the pg-boss queue ${name}: ${messageOf(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    const next = () => this.boss.send(name, {}, { startAfter: seconds });
+    this.repeating.push(name);
+    await this.boss.work(name, { batchSize: 1, pollingIntervalSeconds: 1 }, async () => {
+      try {
+        await handler();
+      } finally {
+        await next().catch((error: unknown) => {
+          this.options.onError(error);
+        });
+      }
+    });
+    await next();
+  }
+
   async dispatch(replayId: string): Promise<string | null> {
     return this.boss.send(REPLAY_JOB_QUEUE, { replay_id: replayId }, { retryLimit: 0, expireInHours: 23 });
   }
@@ -96,6 +135,7 @@ export class PgBossReplayQueue implements ReplayQueue {
 
   async stop(): Promise<void> {
     await this.boss.offWork(REPLAY_JOB_QUEUE);
+    for (const name of this.repeating) await this.boss.offWork(name);
     // Running handlers were already stopped by the worker; do not let pg-boss wait 30 s more.
     await this.boss.stop({ graceful: true, wait: true, timeout: 5000, close: false });
   }

@@ -9,6 +9,8 @@ import type { SqlQueryable } from "../db/index.js";
 import { ReplayError, isReplayError } from "../errors/index.js";
 import { readAttestationSummary } from "../evidence/index.js";
 import { isContentHash } from "../hashing/index.js";
+import { listBatches } from "../fleet/index.js";
+import { readHistory, stoppedReproducing } from "../history/index.js";
 import { loadArtifact } from "../record/index.js";
 import type { AppDeps } from "./app-deps.js";
 import { tokenMatches } from "./bearer-auth.js";
@@ -19,6 +21,7 @@ import { artifactPage } from "./pages/artifact-page.js";
 import { seg } from "./pages/html.js";
 import { indexPage } from "./pages/index-page.js";
 import { replayPage, type DiffText } from "./pages/replay-page.js";
+import { verificationsPage } from "./pages/verifications-page.js";
 import { APP_CSS } from "./pages/static-css.js";
 import { APP_JS } from "./pages/static-js.js";
 import { sendDownload } from "./payload-download.js";
@@ -105,6 +108,14 @@ export function registerPageRoutes(app: FastifyInstance, deps: AppDeps): void {
     return reply.type("text/html; charset=utf-8").send(indexPage(await listRecentReplays(db, 20)));
   });
 
+  app.get("/verifications", async (_request, reply) => {
+    const [batches, stopped] = [await listBatches(db, 50), await stoppedReproducing(db)];
+    return reply
+      .type("text/html; charset=utf-8")
+      .header("Cache-Control", "no-store")
+      .send(verificationsPage(batches, stopped));
+  });
+
   app.get("/go", async (request, reply) => {
     const { artifact } = parseInput(goQuerySchema, request.query, "query");
     return reply.redirect(`/artifacts/${seg(artifact)}`, 303);
@@ -114,11 +125,12 @@ export function registerPageRoutes(app: FastifyInstance, deps: AppDeps): void {
     const { id } = parseInput(artifactParamsSchema, request.params, "params");
     const chain = await walkChain(db, id);
     const replays = await listReplaysOf(db, id, 20);
+    const history = await readHistory(db, id, 50);
     const formNonce = randomBytes(16).toString("hex");
     return reply
       .type("text/html; charset=utf-8")
       .header("Cache-Control", "no-store")
-      .send(artifactPage({ chain, replays, tokenRequired, formNonce }));
+      .send(artifactPage({ chain, replays, history, tokenRequired, formNonce }));
   });
 
   app.get("/artifacts/:id/payload", async (request, reply) => {

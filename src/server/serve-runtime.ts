@@ -25,6 +25,7 @@ import { sweepOrphans, type SweepDeps } from "./orphan-sweep.js";
 import type { ReplayQueue } from "./replay-queue.js";
 import { queuedReplayIds, setJobId } from "./replay-store.js";
 import { ReplayWorker, type ReplayServicesLike, type WorkerDeps } from "./replay-worker.js";
+import { VerifySchedule } from "./verify-schedule.js";
 import { newWorkerIdentity } from "./worker-identity.js";
 
 /** The runner's reaper, as the server needs it (src/runner/reaper.ts behind a Docker engine). */
@@ -50,6 +51,8 @@ export interface ServeOptions {
   maxAttempts?: number | undefined;
   /** Signs each replay once its manifest is written (REPLAY_SIGNING_KEY). */
   attest?: WorkerDeps["attest"];
+  /** --verify-every: verify every artifact at this interval (verify-schedule.ts). */
+  verifyEverySeconds?: number | undefined;
 }
 
 export interface RunningServer {
@@ -89,6 +92,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let queue: ReplayQueue | undefined;
   let worker: ReplayWorker | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
+  let schedule: VerifySchedule | undefined;
   try {
     await migrate(db);
     // PGlite admits this process only: other commands go through it (src/db/registry-socket-server.ts).
@@ -145,6 +149,18 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const activeWorker = worker;
     await queue.start((replayId, jobId) => activeWorker.handle(replayId, jobId));
     worker.start();
+    if (options.verifyEverySeconds !== undefined) {
+      schedule = new VerifySchedule({
+        db,
+        blobRoot: settings.blobRoot,
+        verificationsDir: path.join(settings.home, "verifications"),
+        intervalSeconds: options.verifyEverySeconds,
+        services: options.services,
+        log,
+        pgBoss: queue instanceof PgBossReplayQueue ? queue : undefined,
+      });
+      await schedule.start();
+    }
     if (queue.kind === "pg-boss") {
       // A job lost between the row's insert and pg-boss (a crash in between, a shutdown that
       // refused it) is sent again; a duplicate is harmless, the row is claimed once.
@@ -189,12 +205,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     let closing: Promise<void> | undefined;
     const runningQueue = queue;
     const runningShare = share;
+    const runningSchedule = schedule;
     const close = (reason = "the server is shutting down") => {
       closing ??= (async () => {
         clearInterval(sweepTimer);
         await app.close().catch((error: unknown) => {
           log(`http: ${messageOf(error)}`);
         });
+        await runningSchedule?.stop();
         await activeWorker.drain(reason);
         await runningQueue.stop().catch((error: unknown) => {
           log(`queue: ${messageOf(error)}`);
@@ -207,6 +225,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     return { url, host, port, app, db, close, absorbCrash: (error) => activeWorker.absorbCrash(error) };
   } catch (error) {
     clearInterval(sweepTimer);
+    await schedule?.stop().catch(() => undefined);
     await worker?.drain("the server failed to start").catch(() => undefined);
     await queue?.stop().catch(() => undefined);
     await share?.close().catch(() => undefined);

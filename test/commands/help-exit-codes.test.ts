@@ -26,6 +26,8 @@ const EXPECTED: Record<string, number[]> = {
   cite: [0, 2, 3, 4, 5, 6, 70],
   show: [0, 2, 3, 4, 5, 70],
   serve: [0, 2, 3, 70, 130, 143],
+  verify: [0, 1, 2, 3, 4, 5, 6, 70, 130, 143],
+  history: [0, 2, 3, 70],
 };
 
 /** The codes of the "Exit codes:" section, each with its first line of meaning. */

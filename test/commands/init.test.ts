@@ -100,10 +100,12 @@ describe.each(BACKENDS)("replay-runner init on %s", (backend) => {
       "public.environments",
       "public.processing_step_inputs",
       "public.processing_steps",
+      "replay_runner.artifact_history",
       "replay_runner.image_cache",
       "replay_runner.replays",
       "replay_runner.reproduced_images",
       "replay_runner.schema_migrations",
+      "replay_runner.verifications",
     ]);
 
     const second = await runCli(["init"], { env: registry.env, cwd: registry.dir });

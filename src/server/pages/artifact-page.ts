@@ -1,6 +1,8 @@
 /** GET /artifacts/:id — what a reviewer sees first: the artifact, how it was made, its replays, Rerun. */
 import type { Artifact, Chain, ChainStep, EnvironmentState } from "../../chain/types.js";
+import type { HistoryEntry } from "../../history/index.js";
 import type { ReplayView } from "../replay-store.js";
+import { historyTimeline } from "./history-timeline.js";
 import { formatBytes, formatTime, hashCell, replayVerdict } from "./format.js";
 import { html, seg, type SafeHtml } from "./html.js";
 import { layout } from "./layout.js";
@@ -197,12 +199,20 @@ function rerunForm(chain: Chain, tokenRequired: boolean, formNonce: string): Saf
 export interface ArtifactPageData {
   chain: Chain;
   replays: readonly ReplayView[];
+  /** Newest first (src/history). */
+  history: readonly HistoryEntry[];
   tokenRequired: boolean;
   /** Makes the form's submissions idempotent per page (see page-routes.ts). */
   formNonce: string;
 }
 
-export function artifactPage({ chain, replays, tokenRequired, formNonce }: ArtifactPageData): string {
+export function artifactPage({
+  chain,
+  replays,
+  history,
+  tokenRequired,
+  formNonce,
+}: ArtifactPageData): string {
   const a = chain.target;
   const body = html`<section class="card">
       <p class="eyebrow">Artifact</p>
@@ -239,6 +249,10 @@ export function artifactPage({ chain, replays, tokenRequired, formNonce }: Artif
     <section class="card">
       <h2>Lineage <span class="muted small">${chain.steps.length} step(s)</span></h2>
       ${lineageTree(chain)}
+    </section>
+    <section class="card">
+      <h2>Reproducibility history</h2>
+      ${historyTimeline(history)}
     </section>
     <section class="card">
       <h2>Past replays</h2>

@@ -36,6 +36,8 @@ dl.facts dd { margin: 0; }
 .badge.info { color: var(--info); background: var(--info-bg); }
 .badge.muted { color: var(--muted); background: #eef0f3; }
 .badge.type { color: #3b3f8f; background: #ebeafd; }
+ol.timeline { list-style: none; padding: 0; margin: 0; }
+ol.timeline li { display: flex; flex-wrap: wrap; gap: 0.5em; align-items: baseline; padding: 4px 0; border-bottom: 1px solid #eef0f3; }
 h1 .badge { font-size: 0.55em; }
 .hash { white-space: nowrap; }
 .hash code { cursor: help; }

@@ -1,0 +1,211 @@
+/** `replay-runner verify [ARTIFACT...]`: verify many artifacts as one batch, each shared step once. */
+import path from "node:path";
+import { Option, type Command } from "commander";
+import { z } from "zod";
+import { EXIT, ReplayError, exitCodesHelp } from "../errors/index.js";
+import { batchExitCode, newBatchId, runBatch, type BatchReport, type BatchReporter } from "../fleet/index.js";
+import { visibleJson, visibleLines, visibleText } from "../terminal/index.js";
+import { VERSION } from "../version.js";
+import { openRegistry, settingsOf, useRegistry } from "./command-context.js";
+import { relayInterrupts } from "./interrupts.js";
+import { createReplayServices } from "./replay-services.js";
+import { TerminalReporter, shortenHashes } from "./rerun-reporter.js";
+import { parseOptions } from "./usage-error.js";
+
+const whole = (flag: string, min: number, max: number) =>
+  z.coerce
+    .number({ error: `${flag} must be a whole number` })
+    .int(`${flag} must be a whole number`)
+    .min(min, `${flag} must be at least ${min}`)
+    .max(max, `${flag} must be at most ${max}`);
+
+const optionsSchema = z.object({
+  all: z.boolean().default(false),
+  type: z.string().min(1, "--type must not be empty").optional(),
+  recordedSince: z
+    .union([z.iso.date(), z.iso.datetime({ offset: true })], {
+      error: "--recorded-since must be a date (2026-12-01) or an ISO 8601 time (2026-12-01T08:00:00Z)",
+    })
+    .transform((text) => new Date(text))
+    .optional(),
+  sample: whole("--sample", 1, 10_000_000).optional(),
+  seed: z.string().min(1, "--seed must not be empty").optional(),
+  maxSteps: whole("--max-steps", 1, 100_000_000).optional(),
+  jobs: whole("--jobs", 1, 256).optional(),
+  out: z.string().min(1, "--out must not be empty").optional(),
+  strict: z.boolean().default(false),
+  diff: z.boolean().default(false),
+  json: z.boolean().default(false),
+});
+
+type VerifyOptions = z.infer<typeof optionsSchema>;
+
+function usage(message: string, hint: string): ReplayError {
+  return new ReplayError("USAGE", message, { hint });
+}
+
+function checkSelection(artifactIds: string[], opts: VerifyOptions): void {
+  if (artifactIds.length > 0 && opts.all)
+    throw usage("Name artifacts or give --all, not both.", "Leave out the ids to verify every artifact.");
+  if (artifactIds.length === 0 && !opts.all && opts.type === undefined && opts.recordedSince === undefined)
+    throw usage(
+      "Nothing is selected: name artifacts, or give --all, --type or --recorded-since.",
+      "e.g. `replay-runner verify --all`, or `replay-runner verify --type figure --sample 20 --seed nightly`.",
+    );
+  if (opts.sample !== undefined && opts.seed === undefined)
+    throw usage(
+      "--sample needs --seed: the seed makes the sample reproducible.",
+      "Add --seed S (any text); the same seed over the same selection picks the same sample.",
+    );
+  if (opts.seed !== undefined && opts.sample === undefined)
+    throw usage("--seed chooses a --sample; it does nothing alone.", "Add --sample N, or leave --seed out.");
+}
+
+/** Step lines as `rerun` prints them, then one line per target and the batch's verdict. */
+function batchReporter(): BatchReporter {
+  const terminal = new TerminalReporter(process.stdout, process.stderr, "verify");
+  return {
+    batchPlanned({ batchId, outDir, plan }) {
+      terminal.planned({
+        replayId: batchId,
+        outDir,
+        executed: plan.steps,
+        chain: { target: { id: `${plan.targets.length} target(s)` } },
+      });
+    },
+    stepStarted: (step) => {
+      terminal.stepStarted(step);
+    },
+    stepFinished: (row, extra) => {
+      terminal.stepFinished(row, extra);
+    },
+    warning: (message) => {
+      terminal.warning(message);
+    },
+  };
+}
+
+function summaryText(report: BatchReport, outDir: string): string {
+  const lines: string[] = [];
+  for (const t of report.targets) {
+    const mark = t.status === "reproduced" ? "✓" : "✗";
+    const origins =
+      t.divergence_origins.length === 0 ? "" : `  diverged at ${t.divergence_origins.join(", ")}`;
+    lines.push(`  ${mark} ${t.status.padEnd(14)} ${visibleText(t.artifact_id)}${visibleText(origins)}`);
+  }
+  for (const o of report.divergence_origins) {
+    lines.push(
+      `divergence ${visibleText(o.step_id)} (affects ${o.targets.length} target(s)): ${visibleText(shortenHashes(o.reason))}`,
+    );
+  }
+  if (report.left_out.length > 0) {
+    lines.push(
+      `left out by --max-steps ${report.options.max_steps ?? ""}: ${report.left_out.map((t) => visibleText(t.artifact_id)).join(", ")}`,
+    );
+  }
+  const s = report.summary;
+  const verdict =
+    report.status === "reproduced"
+      ? "REPRODUCED"
+      : report.status === "interrupted"
+        ? "INTERRUPTED"
+        : "NOT REPRODUCED";
+  lines.push(
+    `${verdict}: ${s.reproduced} of ${s.targets} target(s) reproduced, ${s.steps} distinct step(s) replayed once each${s.left_out > 0 ? `, ${s.left_out} target(s) left out` : ""}`,
+  );
+  lines.push(`batch: ${path.relative(process.cwd(), path.join(outDir, "batch.json")) || "batch.json"}`);
+  return `${lines.join("\n")}\n`;
+}
+
+export function registerVerifyCommand(program: Command): void {
+  program
+    .command("verify")
+    .description(
+      "verify many artifacts as one batch: each distinct step of their chains is replayed once; a manifest per target and batch.json",
+    )
+    .argument("[artifact-id...]", "the artifacts to verify (or --all, --type, --recorded-since)")
+    .option("--all", "every artifact in the registry")
+    .option("--type <type>", "only artifacts of this artifact_type")
+    .option("--recorded-since <date>", "only artifacts the registry recorded at or after this date or time")
+    .addOption(
+      new Option(
+        "--sample <n>",
+        "a reproducible random sample of n of the selected artifacts (needs --seed)",
+      ),
+    )
+    .option(
+      "--seed <text>",
+      "the sample's seed: the same seed over the same selection picks the same artifacts",
+    )
+    .addOption(
+      new Option(
+        "--max-steps <n>",
+        "plan targets (in id order) until their distinct steps would pass n; the rest are left out and named",
+      ),
+    )
+    .addOption(new Option("--jobs <n>", "independent steps run at once (default: number of CPUs)"))
+    .option(
+      "--out <dir>",
+      "output folder: batch.json, targets/<artifact>/manifest.json, artifacts/, diffs/ (default: <home>/verifications/<batch-id>)",
+    )
+    .option("--strict", "abort before running anything when a frozen input is missing or corrupted (exit 5)")
+    .option("--diff", "for each mismatch, explain what differs (as rerun --diff): <out>/diffs/")
+    .option("--json", "print batch.json instead of progress")
+    .addHelpText(
+      "after",
+      `\nExit 0 only when every selected target reproduced (a target left out by --max-steps did not).\n\n${exitCodesHelp([EXIT.ok, EXIT.notReproduced, EXIT.usage, EXIT.infrastructure, EXIT.registryData, EXIT.integrity, EXIT.output, EXIT.internal, EXIT.sigint, EXIT.sigterm])}`,
+    )
+    .action(async (artifactIds: string[], raw: unknown, command: Command) => {
+      const opts = parseOptions(optionsSchema, raw, "verify");
+      checkSelection(artifactIds, opts);
+      const settings = settingsOf(command);
+      const batchId = newBatchId();
+      const outDir = path.resolve(opts.out ?? path.join(settings.home, "verifications", batchId));
+      await using interrupts = relayInterrupts();
+      const registry = openRegistry(settings, { migrate: true });
+      await using services = await createReplayServices(settings, {
+        log: (line) => process.stderr.write(`${visibleLines(line)}\n`),
+        runId: batchId,
+        signal: interrupts.signal,
+        db: registry,
+      });
+      const { report } = await useRegistry(registry, (db) =>
+        runBatch(
+          {
+            db,
+            blobRoot: settings.blobRoot,
+            executor: services.executor,
+            images: services.images,
+            differ: services.differ,
+            preflight: () => services.preflight(),
+            toolVersion: VERSION,
+            reporter: opts.json ? undefined : batchReporter(),
+          },
+          {
+            selection: {
+              artifactIds,
+              // --type or --recorded-since without ids narrow every artifact.
+              all: opts.all || artifactIds.length === 0,
+              type: opts.type,
+              recordedSince: opts.recordedSince,
+              sample:
+                opts.sample === undefined || opts.seed === undefined
+                  ? undefined
+                  : { size: opts.sample, seed: opts.seed },
+            },
+            maxSteps: opts.maxSteps,
+            outDir,
+            strict: opts.strict,
+            diff: opts.diff,
+            jobs: opts.jobs,
+            batchId,
+            signal: interrupts.signal,
+          },
+        ),
+      );
+      process.stdout.write(opts.json ? `${visibleJson(report)}\n` : summaryText(report, outDir));
+      const received = interrupts.received;
+      process.exitCode =
+        received === "SIGTERM" ? EXIT.sigterm : received === "SIGINT" ? EXIT.sigint : batchExitCode(report);
+    });
+}

@@ -1,0 +1,75 @@
+/**
+ * The plan of a batch: the chains of every target (walked together: see walkChains), each
+ * target's own replay plan, and the union of their steps in one topological order, each
+ * distinct step once. `maxSteps` stops planning when the next target would take the union
+ * past the budget: that target and those after it are left out, and named.
+ */
+import { topologicalOrder, walkChains } from "../chain/index.js";
+import type { ChainStep } from "../chain/types.js";
+import type { SqlQueryable } from "../db/index.js";
+import { ReplayError } from "../errors/index.js";
+import { planFromChain, type ReplayPlan } from "../replay/index.js";
+
+export interface PlannedTarget {
+  artifactId: string;
+  plan: ReplayPlan;
+}
+
+export interface LeftOutTarget {
+  artifactId: string;
+  /** Steps in its chain (some may be shared with planned targets). */
+  steps: number;
+}
+
+export interface BatchPlan {
+  targets: PlannedTarget[];
+  leftOut: LeftOutTarget[];
+  /** Every distinct step of the planned targets' chains, producers first. */
+  steps: ChainStep[];
+  /** How many planned targets depend on each step. */
+  dependents: Map<string, number>;
+}
+
+export async function planBatch(
+  db: SqlQueryable,
+  artifactIds: readonly string[],
+  maxSteps?: number,
+): Promise<BatchPlan> {
+  const chains = await walkChains(db, artifactIds);
+  const union = new Map<string, ChainStep>();
+  const dependents = new Map<string, number>();
+  const targets: PlannedTarget[] = [];
+  const leftOut: LeftOutTarget[] = [];
+  for (const artifactId of artifactIds) {
+    const chain = chains.get(artifactId);
+    if (chain === undefined) continue; // walkChains returns one chain per id
+    if (leftOut.length > 0) {
+      leftOut.push({ artifactId, steps: chain.steps.length });
+      continue;
+    }
+    const added = chain.steps.filter((cs) => !union.has(cs.step.id)).length;
+    if (maxSteps !== undefined && union.size + added > maxSteps) {
+      leftOut.push({ artifactId, steps: chain.steps.length });
+      continue;
+    }
+    for (const cs of chain.steps) {
+      union.set(cs.step.id, cs);
+      dependents.set(cs.step.id, (dependents.get(cs.step.id) ?? 0) + 1);
+    }
+    targets.push({ artifactId, plan: planFromChain(chain, { artifactId }) });
+  }
+  if (targets.length === 0) {
+    const first = leftOut[0];
+    throw new ReplayError(
+      "USAGE",
+      `--max-steps ${maxSteps ?? 0} leaves nothing to verify: the first target, ${first?.artifactId ?? "?"}, alone has ${first?.steps ?? 0} step(s).`,
+      { hint: "Raise --max-steps, or select fewer or smaller targets.", details: { max_steps: maxSteps } },
+    );
+  }
+  const ids = [...union.keys()];
+  const { order } = topologicalOrder(
+    ids,
+    new Map(ids.map((id) => [id, union.get(id)?.upstreamStepIds ?? []])),
+  );
+  return { targets, leftOut, steps: order.map((id) => union.get(id) as ChainStep), dependents };
+}

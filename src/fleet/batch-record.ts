@@ -1,0 +1,77 @@
+/**
+ * A batch's row in replay-runner's own schema (migration 7), for the /verifications page:
+ * inserted running once the output folder is taken, then finished with the report's summary,
+ * or failed with the reason.
+ */
+import { z } from "zod";
+import type { SqlQueryable } from "../db/index.js";
+import type { BatchReport } from "./batch-report.js";
+
+export type BatchTrigger = "command" | "schedule";
+
+export async function startBatchRecord(
+  db: SqlQueryable,
+  batch: { id: string; trigger: BatchTrigger; selection: string; outDir: string },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO replay_runner.verifications (id, trigger, selection, status, out_dir) VALUES ($1, $2, $3, 'running', $4)`,
+    [batch.id, batch.trigger, batch.selection, batch.outDir],
+  );
+}
+
+export async function finishBatchRecord(db: SqlQueryable, report: BatchReport): Promise<void> {
+  await db.query(
+    `UPDATE replay_runner.verifications SET status = $2, verdict = $3, summary = $4, finished_at = now() WHERE id = $1`,
+    [
+      report.batch_id,
+      report.status === "interrupted" ? "interrupted" : "finished",
+      report.status === "interrupted" ? null : report.status,
+      JSON.stringify(report.summary),
+    ],
+  );
+}
+
+export async function failBatchRecord(db: SqlQueryable, id: string, message: string): Promise<void> {
+  await db.query(
+    `UPDATE replay_runner.verifications SET status = 'failed', error = $2, finished_at = now() WHERE id = $1`,
+    [id, message],
+  );
+}
+
+const rowSchema = z.object({
+  id: z.string(),
+  trigger: z.enum(["command", "schedule"]),
+  selection: z.string(),
+  status: z.enum(["running", "finished", "interrupted", "failed"]),
+  verdict: z.enum(["reproduced", "not_reproduced"]).nullable(),
+  summary: z
+    .object({
+      targets: z.number(),
+      reproduced: z.number(),
+      not_reproduced: z.number(),
+      left_out: z.number(),
+      steps: z.number(),
+    })
+    .nullable(),
+  error: z.string().nullable(),
+  started_at: z.union([z.date(), z.string()]).transform((v) => new Date(v).toISOString()),
+  finished_at: z
+    .union([z.date(), z.string()])
+    .nullable()
+    .transform((v) => (v === null ? null : new Date(v).toISOString())),
+});
+
+export type BatchRow = z.infer<typeof rowSchema>;
+
+/** The latest batches, newest first; rows that do not parse are skipped. */
+export async function listBatches(db: SqlQueryable, limit = 50): Promise<BatchRow[]> {
+  const rows = await db.query(
+    `SELECT id, trigger, selection, status, verdict, summary, error, started_at, finished_at
+     FROM replay_runner.verifications ORDER BY started_at DESC, id DESC LIMIT $1`,
+    [limit],
+  );
+  return rows.flatMap((row) => {
+    const parsed = rowSchema.safeParse(row);
+    return parsed.success ? [parsed.data] : [];
+  });
+}
