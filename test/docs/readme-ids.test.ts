@@ -9,7 +9,7 @@ import { newArtifactId, newStepId } from "../../src/record/record-ids.js";
 
 const ARTIFACT_ID = /^art-[0-9a-f]{12}$/;
 const STEP_ID = /^step-[0-9a-f]{12}$/;
-const ARTIFACT_ARGUMENT = /^replay-runner (?:lineage|rerun|show|fork|cite) (\S+)/;
+const ARTIFACT_ARGUMENT = /^replay-runner (?:lineage|rerun|show|fork|cite|verify|history) (\S+)/;
 
 describe("README ids", () => {
   it("have the record commands' form", async () => {
@@ -19,7 +19,7 @@ describe("README ids", () => {
     const lines = readme.split("\n").filter((line) => line.startsWith("replay-runner "));
     const artifacts = lines
       .flatMap((line) => ARTIFACT_ARGUMENT.exec(line)?.[1] ?? [])
-      .filter((id) => !id.startsWith('"$'));
+      .filter((id) => !id.startsWith('"$') && !id.startsWith("--"));
     const steps = lines.flatMap((line) => /--from (\S+)/.exec(line)?.[1] ?? []);
     expect(artifacts.length).toBeGreaterThanOrEqual(4);
     expect(steps.length).toBeGreaterThanOrEqual(1);
