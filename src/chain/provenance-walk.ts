@@ -217,14 +217,15 @@ function consumedIds(row: WalkRow): string[] {
 /**
  * The chains behind many artifacts: ONE query walks their union (`batchSize` ids per round
  * trip), then each chain is cut out of it in memory and validated exactly as walkChain does,
- * so a chain here is the chain `rerun` walks. Throws for the first target that walkChain
- * would refuse.
+ * so a chain here is the chain `rerun` walks. A target whose rows walkChain would refuse as
+ * registry data (a cycle, a dangling id, a malformed row) maps to that error: one bad chain
+ * must not stop an audit of the others. An unknown id still throws.
  */
 export async function walkChains(
   db: SqlQueryable,
   artifactIds: readonly string[],
   batchSize = 5000,
-): Promise<Map<string, Chain>> {
+): Promise<Map<string, Chain | ReplayError>> {
   const byId = new Map<string, WalkRow>();
   for (let i = 0; i < artifactIds.length; i += batchSize) {
     const ids = artifactIds.slice(i, i + batchSize).filter((id) => !byId.has(id));
@@ -232,7 +233,7 @@ export async function walkChains(
     const rows = await db.query<WalkRow>(UNION_WALK_SQL, [JSON.stringify(ids)]);
     for (const row of rows) byId.set(row.artifact_id, row);
   }
-  const chains = new Map<string, Chain>();
+  const chains = new Map<string, Chain | ReplayError>();
   for (const target of artifactIds) {
     const own: WalkRow[] = [];
     const seen = new Set<string>();
@@ -246,7 +247,12 @@ export async function walkChains(
       own.push(row);
       stack.push(...consumedIds(row));
     }
-    chains.set(target, chainFromRows(own, target));
+    try {
+      chains.set(target, chainFromRows(own, target));
+    } catch (error) {
+      if (!(error instanceof ReplayError) || error.code !== "REGISTRY_DATA") throw error;
+      chains.set(target, error);
+    }
   }
   return chains;
 }

@@ -98,6 +98,10 @@ function summaryText(report: BatchReport, outDir: string): string {
       `divergence ${visibleText(o.step_id)} (affects ${o.targets.length} target(s)): ${visibleText(shortenHashes(o.reason))}`,
     );
   }
+  for (const t of report.unreplayable) {
+    lines.push(`  ✗ ${"unreplayable".padEnd(14)} ${visibleText(t.artifact_id)}`);
+    for (const line of t.reason.split("\n")) lines.push(`      ${visibleText(line)}`);
+  }
   if (report.left_out.length > 0) {
     lines.push(
       `left out by --max-steps ${report.options.max_steps ?? ""}: ${report.left_out.map((t) => visibleText(t.artifact_id)).join(", ")}`,
@@ -111,7 +115,7 @@ function summaryText(report: BatchReport, outDir: string): string {
         ? "INTERRUPTED"
         : "NOT REPRODUCED";
   lines.push(
-    `${verdict}: ${s.reproduced} of ${s.targets} target(s) reproduced, ${s.steps} distinct step(s) replayed once each${s.left_out > 0 ? `, ${s.left_out} target(s) left out` : ""}`,
+    `${verdict}: ${s.reproduced} of ${s.targets} target(s) reproduced, ${s.steps} distinct step(s) replayed once each${s.unreplayable > 0 ? `, ${s.unreplayable} target(s) unreplayable` : ""}${s.left_out > 0 ? `, ${s.left_out} target(s) left out` : ""}`,
   );
   lines.push(`batch: ${path.relative(process.cwd(), path.join(outDir, "batch.json")) || "batch.json"}`);
   return `${lines.join("\n")}\n`;

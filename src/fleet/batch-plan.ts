@@ -21,9 +21,17 @@ export interface LeftOutTarget {
   steps: number;
 }
 
+/** A target whose registry rows do not form a replayable chain: not replayed, not reproduced. */
+export interface BrokenTarget {
+  artifactId: string;
+  /** What walkChain says is wrong with its rows (the message `rerun` of it alone gives, exit 4). */
+  reason: string;
+}
+
 export interface BatchPlan {
   targets: PlannedTarget[];
   leftOut: LeftOutTarget[];
+  broken: BrokenTarget[];
   /** Every distinct step of the planned targets' chains, producers first. */
   steps: ChainStep[];
   /** How many planned targets depend on each step. */
@@ -40,9 +48,14 @@ export async function planBatch(
   const dependents = new Map<string, number>();
   const targets: PlannedTarget[] = [];
   const leftOut: LeftOutTarget[] = [];
+  const broken: BrokenTarget[] = [];
   for (const artifactId of artifactIds) {
     const chain = chains.get(artifactId);
     if (chain === undefined) continue; // walkChains returns one chain per id
+    if (chain instanceof ReplayError) {
+      broken.push({ artifactId, reason: chain.message });
+      continue;
+    }
     if (leftOut.length > 0) {
       leftOut.push({ artifactId, steps: chain.steps.length });
       continue;
@@ -58,6 +71,11 @@ export async function planBatch(
     }
     targets.push({ artifactId, plan: planFromChain(chain, { artifactId }) });
   }
+  if (targets.length === 0 && leftOut.length === 0) {
+    // Nothing to replay at all: the one chain's own error, as `rerun` of it gives (exit 4).
+    const error = chains.get(broken[0]?.artifactId ?? "");
+    if (error instanceof ReplayError) throw error;
+  }
   if (targets.length === 0) {
     const first = leftOut[0];
     throw new ReplayError(
@@ -71,5 +89,5 @@ export async function planBatch(
     ids,
     new Map(ids.map((id) => [id, union.get(id)?.upstreamStepIds ?? []])),
   );
-  return { targets, leftOut, steps: order.map((id) => union.get(id) as ChainStep), dependents };
+  return { targets, leftOut, broken, steps: order.map((id) => union.get(id) as ChainStep), dependents };
 }

@@ -50,6 +50,8 @@ const rowSchema = z.object({
       reproduced: z.number(),
       not_reproduced: z.number(),
       left_out: z.number(),
+      // Absent in rows of batches before unreplayable targets were counted.
+      unreplayable: z.number().default(0),
       steps: z.number(),
     })
     .nullable(),

@@ -3,7 +3,7 @@
  * on it, and each divergence origin once, with the targets it reaches.
  */
 import type { Manifest, ManifestStep, StepStatus } from "../replay/index.js";
-import type { LeftOutTarget } from "./batch-plan.js";
+import type { BrokenTarget, LeftOutTarget } from "./batch-plan.js";
 
 export const BATCH_VERSION = 1;
 
@@ -46,9 +46,19 @@ export interface BatchReport {
   duration_ms: number;
   /** reproduced: every selected target reproduced (none left out); interrupted: a signal. */
   status: BatchStatus;
-  summary: { targets: number; reproduced: number; not_reproduced: number; left_out: number; steps: number };
+  summary: {
+    targets: number;
+    reproduced: number;
+    not_reproduced: number;
+    left_out: number;
+    /** Selected targets whose rows do not form a replayable chain (not in `targets`). */
+    unreplayable: number;
+    steps: number;
+  };
   targets: BatchTarget[];
   left_out: { artifact_id: string; steps: number }[];
+  /** Each such target with what is wrong with its rows; nothing of its chain was replayed for it. */
+  unreplayable: { artifact_id: string; reason: string }[];
   steps: BatchStep[];
   divergence_origins: BatchOrigin[];
 }
@@ -65,6 +75,7 @@ export interface BatchReportParts {
   /** Each target's manifest and where it was written (relative). */
   manifests: { manifest: Manifest; file: string }[];
   leftOut: LeftOutTarget[];
+  broken: BrokenTarget[];
   /** The union's rows, producers first. */
   rows: ManifestStep[];
   dependents: ReadonlyMap<string, number>;
@@ -90,7 +101,7 @@ export function buildBatchReport(parts: BatchReportParts): BatchReport {
   const reproduced = targets.filter((t) => t.status === "reproduced").length;
   const status: BatchStatus = parts.interrupted
     ? "interrupted"
-    : reproduced === targets.length && parts.leftOut.length === 0
+    : reproduced === targets.length && parts.leftOut.length === 0 && parts.broken.length === 0
       ? "reproduced"
       : "not_reproduced";
   return {
@@ -109,10 +120,12 @@ export function buildBatchReport(parts: BatchReportParts): BatchReport {
       reproduced,
       not_reproduced: targets.length - reproduced,
       left_out: parts.leftOut.length,
+      unreplayable: parts.broken.length,
       steps: parts.rows.length,
     },
     targets,
     left_out: parts.leftOut.map((t) => ({ artifact_id: t.artifactId, steps: t.steps })),
+    unreplayable: parts.broken.map((t) => ({ artifact_id: t.artifactId, reason: t.reason })),
     steps: parts.rows.map((r) => ({
       step_id: r.step_id,
       step_type: r.step_type,

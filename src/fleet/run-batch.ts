@@ -199,6 +199,7 @@ export async function runBatch(deps: BatchDeps, options: BatchOptions): Promise<
       interrupted: signal.aborted,
       manifests: written,
       leftOut: plan.leftOut,
+      broken: plan.broken,
       rows,
       dependents: plan.dependents,
     });

@@ -146,6 +146,41 @@ describe.each(BACKENDS)("verify selections (%s)", (backend) => {
     expect(result.report?.summary.left_out).toBe(2);
   }, 60_000);
 
+  it("a target whose rows do not form a chain is unreplayable; the others are still verified", async () => {
+    // `broken` is produced from an artifact no row holds: rerun of it alone is exit 4.
+    await registry.with(async (db) => {
+      const f = new RegistryFixture(db, new BlobStore(registry.blobRoot));
+      await f.artifact("broken", "rows\n", { type: "figure" });
+      await f.step({ id: "s-broken", source: "ghost", target: "broken", stepType: "fork", inputHash: null });
+    });
+    try {
+      const alone = await runCli(["rerun", "broken", "--out", path.join(registry.dir, `out-${n++}`)], {
+        env: registry.env,
+        cwd: registry.dir,
+      });
+      expect(alone.code).toBe(4);
+      const result = await verify("fig-0", "broken", "fig-1");
+      expect(result.code).toBe(1);
+      expect(ids(result.report)).toEqual(["fig-0", "fig-1"]);
+      expect(result.report?.targets.map((t) => t.status)).toEqual(["reproduced", "reproduced"]);
+      // The reason is the message rerun of it alone gives (between "error: " and its hint).
+      const message = alone.stderr.slice("error: ".length, alone.stderr.indexOf("\nhint: "));
+      expect(message).toContain("ghost");
+      expect(result.report?.unreplayable).toEqual([{ artifact_id: "broken", reason: message }]);
+      expect(result.report?.summary).toMatchObject({ targets: 2, reproduced: 2, unreplayable: 1 });
+      expect(result.report?.status).toBe("not_reproduced");
+      // The one selected target being broken is rerun's error and exit code.
+      const only = await verify("broken");
+      expect(only.code).toBe(4);
+      expect(only.stderr.split("\n")[0]).toBe(alone.stderr.split("\n")[0]);
+    } finally {
+      await registry.with(async (db) => {
+        await db.query(`DELETE FROM processing_steps WHERE id = 's-broken'`);
+        await db.query(`DELETE FROM artifacts WHERE id = 'broken'`);
+      });
+    }
+  }, 60_000);
+
   it.each([
     [["nope", "fig-0"], "error: There is no artifact nope in the registry."],
     [

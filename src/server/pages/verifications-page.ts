@@ -9,7 +9,8 @@ function outcome(b: BatchRow): string {
   if (b.status === "failed") return b.error ?? "failed";
   if (b.summary === null) return "";
   const left = b.summary.left_out > 0 ? `, ${b.summary.left_out} left out` : "";
-  return `${b.summary.reproduced} of ${b.summary.targets} target(s) reproduced, ${b.summary.steps} step(s)${left}`;
+  const broken = b.summary.unreplayable > 0 ? `, ${b.summary.unreplayable} unreplayable` : "";
+  return `${b.summary.reproduced} of ${b.summary.targets} target(s) reproduced, ${b.summary.steps} step(s)${broken}${left}`;
 }
 
 function verdictBadge(b: BatchRow) {
