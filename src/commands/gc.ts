@@ -8,6 +8,7 @@
 import type { Command } from "commander";
 import type { Settings } from "../config/index.js";
 import { EXIT, exitCodesHelp, isReplayError } from "../errors/index.js";
+import { interruptOrphanedBatches } from "../fleet/index.js";
 import { ENV_LABEL } from "../images/index.js";
 import { interruptOrphanedReplays, localJudge } from "../replay/index.js";
 import { connectDockerEngine, reapStale, reapStaleStaging } from "../runner/index.js";
@@ -21,11 +22,13 @@ import { settingsOf, withRegistry } from "./command-context.js";
  */
 async function interruptDeadReplays(settings: Settings): Promise<string> {
   try {
-    const marked = await withRegistry(settings, { migrate: true }, (db) =>
-      interruptOrphanedReplays(db, localJudge(db, { includeServed: true })),
-    );
+    const [marked, batches] = await withRegistry(settings, { migrate: true }, async (db) => [
+      await interruptOrphanedReplays(db, localJudge(db, { includeServed: true })),
+      await interruptOrphanedBatches(db, localJudge(db)),
+    ]);
     for (const m of marked) process.stderr.write(`replay ${m.replayId}: marked interrupted: ${m.reason}\n`);
-    return `${marked.length} replay(s) marked interrupted`;
+    for (const b of batches) process.stderr.write(`batch ${b.batchId}: marked interrupted: ${b.reason}\n`);
+    return `${marked.length} replay(s) marked interrupted${batches.length > 0 ? `, ${batches.length} batch(es)` : ""}`;
   } catch (error) {
     if (isReplayError(error) && error.code === "NOT_FOUND") return "no registry";
     if (

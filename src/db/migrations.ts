@@ -143,6 +143,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX verifications_started_idx ON replay_runner.verifications (started_at DESC);
     `,
   },
+  {
+    // A batch names its process and beats like a replay (replay/dead-owners.ts), so that one
+    // whose process died (SIGKILL, a crash) is marked interrupted instead of running forever.
+    version: 8,
+    name: "batch owners",
+    sql: `
+      ALTER TABLE replay_runner.verifications
+        ADD COLUMN worker_id text, ADD COLUMN worker_host text, ADD COLUMN worker_pid integer,
+        ADD COLUMN heartbeat_at timestamptz;
+    `,
+  },
 ];
 
 /** Applies pending migrations in one transaction each; cheap (one query) when up to date. */

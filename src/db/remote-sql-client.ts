@@ -194,6 +194,8 @@ async function clientOver(socket: net.Socket, dataDir: string, serverPid: number
   let transactions: Promise<unknown> = Promise.resolve();
   const client: SqlClient = {
     backend: "embedded",
+    // The serve process holds the registry, and other commands may use it at the same time.
+    exclusive: false,
     description: hello.description ?? `embedded registry ${dataDir}`,
     get queryCount() {
       return count;

@@ -26,6 +26,12 @@ export interface SqlQueryable {
 
 export interface SqlClient extends SqlQueryable {
   readonly backend: "postgres" | "embedded";
+  /**
+   * True when no other process can use this database at the same time: the embedded registry
+   * opened here (it admits one process). False for PostgreSQL, and for the embedded registry
+   * reached through the `serve` process that holds it (db/remote-sql-client.ts).
+   */
+  readonly exclusive: boolean;
   /** A description safe to print: no password. */
   readonly description: string;
   /** Queries sent so far (exec counts one), so tests can assert how many a walk takes. */
@@ -179,6 +185,7 @@ async function openPostgres(url: string, poolSize: number): Promise<SqlClient> {
   let closed = false;
   const client: SqlClient = {
     backend: "postgres",
+    exclusive: false,
     description,
     get queryCount() {
       return count;
@@ -345,6 +352,7 @@ async function openEmbedded(dir: string, create: boolean, asServer: boolean): Pr
   let closed = false;
   const client: SqlClient = {
     backend: "embedded",
+    exclusive: true,
     description,
     get queryCount() {
       return count;

@@ -18,6 +18,8 @@ import {
   VerifiedBlobs,
   buildManifest,
   historyEntryOf,
+  interruptOrphanedReplays,
+  localJudge,
   markDivergence,
   plainOptions,
   replaySteps,
@@ -29,7 +31,13 @@ import {
 import type { StepExecutor } from "../runner/types.js";
 import { planBatch, type BatchPlan, type PlannedTarget } from "./batch-plan.js";
 import { buildBatchReport, type BatchReport } from "./batch-report.js";
-import { failBatchRecord, finishBatchRecord, startBatchRecord, type BatchTrigger } from "./batch-record.js";
+import {
+  failBatchRecord,
+  finishBatchRecord,
+  interruptOrphanedBatches,
+  startBatchRecord,
+  type BatchTrigger,
+} from "./batch-record.js";
 import { integrityProblemsOf } from "./batch-integrity.js";
 import { describeSelection, selectTargets, type TargetSelection } from "./target-selection.js";
 
@@ -123,16 +131,18 @@ export async function runBatch(deps: BatchDeps, options: BatchOptions): Promise<
     await deps.executor.ready?.();
   }
 
+  // Batches (and replays) whose process is gone are marked interrupted, as a replay does.
+  await interruptOrphanedReplays(deps.db, localJudge(deps.db));
+  await interruptOrphanedBatches(deps.db, localJudge(deps.db));
   const out = await OutDir.acquire(options.outDir, batchId);
-  let recorded = false;
+  let record: AsyncDisposable | undefined;
   try {
-    await startBatchRecord(deps.db, {
+    record = await startBatchRecord(deps.db, {
       id: batchId,
       trigger: options.trigger ?? "command",
       selection: describeSelection(options.selection),
       outDir: out.dir,
     });
-    recorded = true;
     reporter.batchPlanned?.({ batchId, outDir: out.dir, plan });
     const globalWarnings: string[] = [];
     const { rows, consumed } = await replaySteps(
@@ -213,9 +223,11 @@ export async function runBatch(deps: BatchDeps, options: BatchOptions): Promise<
     return { report, manifests: written.map((w) => w.manifest) };
   } catch (error) {
     // The row says why; the error still goes to the caller (exit code, the server's log).
-    if (recorded) await failBatchRecord(deps.db, batchId, messageOf(error)).catch(() => undefined);
+    if (record !== undefined)
+      await failBatchRecord(deps.db, batchId, messageOf(error)).catch(() => undefined);
     throw error;
   } finally {
+    await record?.[Symbol.asyncDispose](); // its heartbeat
     await out.release();
   }
 }

@@ -95,12 +95,13 @@ export async function interruptOrphanedReplays(
 
 /** How this process judges the rows of `db` (the command line's view; serve passes its worker identity). */
 export function localJudge(
-  db: Pick<SqlClient, "backend">,
+  db: Pick<SqlClient, "exclusive">,
   options: { self?: ReplayOwner; includeServed?: boolean } = {},
 ): OwnerJudge {
   return {
     self: options.self ?? processOwner(),
-    singleProcess: db.backend === "embedded",
+    // Through serve's socket, other commands share the embedded registry: judged like PostgreSQL.
+    singleProcess: db.exclusive,
     alive: pidAlive,
     staleSeconds: OWNER_STALE_SECONDS,
     includeServed: options.includeServed,

@@ -16,7 +16,8 @@
  */
 import type { SqlQueryable } from "../db/index.js";
 import { messageOf } from "../errors/index.js";
-import { interruptOrphanedReplays } from "../replay/index.js";
+import { interruptOrphanedBatches } from "../fleet/index.js";
+import { interruptOrphanedReplays, processOwner } from "../replay/index.js";
 import type { ReplayQueue } from "./replay-queue.js";
 import { runningServedReplays, setJobId, settleOrphan, type OrphanDecision } from "./replay-store.js";
 import type { WorkerIdentity } from "./worker-identity.js";
@@ -45,6 +46,16 @@ export async function sweepOrphans(deps: SweepDeps): Promise<OrphanDecision[]> {
     alive: deps.alive,
     staleSeconds: deps.staleSeconds,
   });
+  // Batches are owned by the process that runs them (a `verify`, or this server's schedule,
+  // whose batches carry this process's own owner id, not the worker identity).
+  for (const batch of await interruptOrphanedBatches(deps.db, {
+    self: processOwner(),
+    singleProcess: deps.singleProcess,
+    alive: deps.alive,
+    staleSeconds: deps.staleSeconds,
+  })) {
+    deps.log(`batch ${batch.batchId}: interrupted: ${batch.reason}`);
+  }
   for (const orphan of cliOrphans) {
     deps.log(`replay ${orphan.replayId}: interrupted: ${orphan.reason}`);
     await deps.removeRunResources?.(orphan.replayId).catch((error: unknown) => {

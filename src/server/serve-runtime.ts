@@ -137,7 +137,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       db,
       identity,
       queue,
-      singleProcess: db.backend === "embedded",
+      // Once shared (registry-socket-server.ts), `rerun` and `verify` processes use the embedded
+      // registry beside this one: their rows are judged by pid and heartbeat, as on PostgreSQL.
+      singleProcess: db.backend === "embedded" && share === undefined,
       staleSeconds: options.staleSeconds ?? 30,
       maxAttempts: options.maxAttempts ?? 2,
       alive: pidAlive,

@@ -96,6 +96,23 @@ describe("CLI commands while serve holds the embedded registry", () => {
     expect(api.status).toBe(200);
   });
 
+  it("a CLI replay through serve outlives serve's sweeps: its row is judged by its pid, not taken for dead", async () => {
+    expect(serve).toBeDefined();
+    const running = serve as ServeProcess;
+    // serve sweeps for dead owners every 10 s; two replays of the 8 s step span more than one sweep.
+    const started = Date.now();
+    const results: CliResult[] = [];
+    while (Date.now() - started < 12_000)
+      results.push(await cli(["rerun", "slow", "--out", `out-swept-${results.length}`]));
+    expect(results.map((r) => r.code)).toEqual(results.map(() => 0));
+    const listed = await apiOf(running.url).request("GET", "/api/artifacts/slow");
+    const statuses = ((listed.json.replays ?? []) as { status: string; verdict: string | null }[]).map(
+      (r) => [r.status, r.verdict],
+    );
+    expect(statuses).toEqual(results.map(() => ["finished", "reproduced"]));
+    expect(running.output()).not.toContain("interrupted");
+  }, 120_000);
+
   it("exits 3 saying what happened when serve goes away under a running command", async () => {
     expect(serve).toBeDefined();
     const running = serve as ServeProcess;
