@@ -177,6 +177,7 @@ describe("verify: one batch over shared chains", () => {
       reproduced: 54,
       not_reproduced: 11,
       left_out: 0,
+      unreplayable: 0,
       steps: 65,
     });
     expect(

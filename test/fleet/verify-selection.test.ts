@@ -93,6 +93,7 @@ describe.each(BACKENDS)("verify selections (%s)", (backend) => {
       reproduced: 9,
       not_reproduced: 0,
       left_out: 0,
+      unreplayable: 0,
       steps: 9,
     });
 
