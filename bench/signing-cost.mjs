@@ -27,7 +27,12 @@ if (process.env.SIGNING_COST_CHILD !== undefined) {
   const { OutDir } = await import(new URL("../dist/replay/index.js", import.meta.url).href);
   const manifestText = await readFile(path.join(outDir, "manifest.json"), "utf8");
   const manifest = JSON.parse(manifestText);
-  const out = await OutDir.acquire(outDir, "bench");
+  // A folder of its own: the replay's folder already holds a replay, which OutDir refuses
+  // to write over (issue 12, item 14); the phases only write manifest.json and the attestation.
+  const { mkdtemp, rm } = await import("node:fs/promises");
+  const os = await import("node:os");
+  const scratch = await mkdtemp(path.join(os.tmpdir(), "signing-cost-"));
+  const out = await OutDir.acquire(scratch, "bench");
   const times = {};
   const phase = async (name, work) => {
     const wall = performance.now();
@@ -65,6 +70,7 @@ if (process.env.SIGNING_COST_CHILD !== undefined) {
     console.log(JSON.stringify(times));
   } finally {
     await out.release();
+    await rm(scratch, { recursive: true, force: true });
   }
   process.exit(0);
 }
