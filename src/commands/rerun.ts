@@ -154,8 +154,6 @@ export function registerRerunCommand(program: Command): void {
         process.stdout.write(
           `manifest: ${path.relative(process.cwd(), path.join(outDir, "manifest.json")) || "manifest.json"}\n${signing === undefined ? "" : `attestation: ${path.relative(process.cwd(), path.join(outDir, "attestation.intoto.json"))} (key id ${signing.keyId})\n`}`,
         );
-      const received = interrupts.received;
-      process.exitCode =
-        received === "SIGTERM" ? EXIT.sigterm : received === "SIGINT" ? EXIT.sigint : exitCodeOf(manifest);
+      process.exitCode = interrupts.exitCode(exitCodeOf(manifest));
     });
 }

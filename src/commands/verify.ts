@@ -208,8 +208,6 @@ export function registerVerifyCommand(program: Command): void {
         ),
       );
       process.stdout.write(opts.json ? `${visibleJson(report)}\n` : summaryText(report, outDir));
-      const received = interrupts.received;
-      process.exitCode =
-        received === "SIGTERM" ? EXIT.sigterm : received === "SIGINT" ? EXIT.sigint : batchExitCode(report);
+      process.exitCode = interrupts.exitCode(batchExitCode(report));
     });
 }
