@@ -88,7 +88,11 @@ export async function makeFolders(dir: string, purpose: FolderPurpose, mode?: nu
       if (code === "ENOENT" || code === "ENOTDIR") {
         // A dangling symbolic link exists without a target: name it rather than "no such file".
         const link = await lstat(current).catch(() => undefined);
-        if (link !== undefined) throw notAFolderFailure(target, purpose, await notAFolder(current));
+        if (link !== undefined) {
+          // Or made by another process between the two calls: a folder now is fine.
+          if ((await stat(current).catch(() => undefined))?.isDirectory() === true) break;
+          throw notAFolderFailure(target, purpose, await notAFolder(current));
+        }
         missing.push(current);
         const parent = path.dirname(current);
         if (parent === current) throw failure(target, purpose, reasonOf(current, error), error);

@@ -78,7 +78,8 @@ describe("concurrent replays", () => {
       cli(["rerun", "slow", "--out", a!]),
       cli(["rerun", "slow", "--out", b!]),
     ]);
-    expect(results.map((r) => r.code)).toEqual([0, 0]);
+    // A failure's stderr in the assertion: it says why.
+    expect(results.map((r) => (r.code === 0 ? 0 : `${r.code}: ${r.stderr}`))).toEqual([0, 0]);
     const [ma, mb] = await Promise.all([readManifest(a!), readManifest(b!)]);
     expect(ma.replay_id).not.toBe(mb.replay_id);
     expect(rowOf(ma, "s-slow").output_hash_replayed).toBe(rowOf(mb, "s-slow").output_hash_replayed);
