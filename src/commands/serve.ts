@@ -7,6 +7,7 @@ import { connectDockerEngine, reapStale, removeRunResources } from "../runner/in
 import { settingsOf } from "./command-context.js";
 import { createReplayServices } from "./replay-services.js";
 import { replaySigning } from "./replay-signing.js";
+import { parseVerifySelection } from "./verify-selection.js";
 
 /** --verify-every units; a duration of this shape needs no library. */
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
@@ -29,6 +30,7 @@ const optionsSchema = z.object({
     .regex(/^[1-9]\d{0,8}[smhd]$/, "--verify-every takes a whole number and a unit: 30s, 15m, 12h, 7d")
     .transform((text) => Number(text.slice(0, -1)) * (UNIT_SECONDS[text.slice(-1)] ?? 1))
     .optional(),
+  verifySelection: z.string().optional(),
 });
 
 function collectHost(value: string, previous: string[] = []): string[] {
@@ -95,6 +97,10 @@ export function registerServeCommand(program: Command): void {
       "--verify-every <duration>",
       "verify every artifact at this interval (30s, 15m, 12h, 7d): a batch like `verify --all`, its results in each artifact's history and on /verifications",
     )
+    .option(
+      "--verify-selection <words>",
+      'what each scheduled batch verifies instead, in `verify`\'s words (one argument; quotes group, no shell): e.g. "--type figure --sample 50 --seed nightly", "art-1 art-2", "--recorded-since 2026-12-01 --max-steps 500"',
+    )
     .addHelpText("after", HELP_AFTER)
     .addHelpText(
       "after",
@@ -107,6 +113,19 @@ export function registerServeCommand(program: Command): void {
           hint: "See `replay-runner serve --help`.",
         });
       }
+      if (parsed.data.verifySelection !== undefined && parsed.data.verifyEvery === undefined) {
+        throw new ReplayError(
+          "USAGE",
+          "--verify-selection needs --verify-every: it says what the schedule verifies.",
+          {
+            hint: 'Add --verify-every 7d (or 30s, 15m, 12h), e.g. `replay-runner serve --verify-every 7d --verify-selection "--type figure"`.',
+          },
+        );
+      }
+      const verifySelection =
+        parsed.data.verifySelection === undefined
+          ? undefined
+          : parseVerifySelection(parsed.data.verifySelection);
       const settings = settingsOf(command);
       const token = process.env.REPLAY_API_TOKEN?.trim();
       // The server logs replays' failures, which quote the registry: made visible (terminal/).
@@ -124,6 +143,7 @@ export function registerServeCommand(program: Command): void {
         allowedHosts: [...parsed.data.allowedHost, ...(process.env.REPLAY_ALLOWED_HOSTS ?? "").split(",")],
         concurrency: parsed.data.concurrency,
         verifyEverySeconds: parsed.data.verifyEvery,
+        verifySelection,
         attest: signing?.attest,
         log,
         services: (runId, signal, db) => createReplayServices(settings, { log, runId, signal, db }),
@@ -134,8 +154,6 @@ export function registerServeCommand(program: Command): void {
           },
         },
       });
-      // Print where to go on stdout (scripts and tests read it); everything else goes to stderr.
-      process.stdout.write(`listening on ${server.url}\n`);
       await new Promise<void>((resolve) => {
         let stopping = false;
         const stop = (reason: string) => {
@@ -166,6 +184,10 @@ export function registerServeCommand(program: Command): void {
         });
         process.on("SIGINT", onSignal);
         process.on("SIGTERM", onSignal);
+        // Print where to go on stdout (scripts and tests read it); everything else goes to stderr.
+        // Only now: a pipe's write is synchronous, so its reader may signal at once, and a signal
+        // before the handlers above would kill the process without a clean shutdown.
+        process.stdout.write(`listening on ${server.url}\n`);
       });
     });
 }

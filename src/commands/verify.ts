@@ -2,7 +2,7 @@
 import path from "node:path";
 import { Option, type Command } from "commander";
 import { z } from "zod";
-import { EXIT, ReplayError, exitCodesHelp } from "../errors/index.js";
+import { EXIT, exitCodesHelp } from "../errors/index.js";
 import { batchExitCode, newBatchId, runBatch, type BatchReport, type BatchReporter } from "../fleet/index.js";
 import { visibleJson, visibleLines, visibleText } from "../terminal/index.js";
 import { VERSION } from "../version.js";
@@ -11,55 +11,21 @@ import { relayInterrupts } from "./interrupts.js";
 import { createReplayServices } from "./replay-services.js";
 import { TerminalReporter, shortenHashes } from "./rerun-reporter.js";
 import { parseOptions } from "./usage-error.js";
+import {
+  addSelectionOptions,
+  batchSelectionOf,
+  checkSelection,
+  selectionSchema,
+  whole,
+} from "./verify-selection.js";
 
-const whole = (flag: string, min: number, max: number) =>
-  z.coerce
-    .number({ error: `${flag} must be a whole number` })
-    .int(`${flag} must be a whole number`)
-    .min(min, `${flag} must be at least ${min}`)
-    .max(max, `${flag} must be at most ${max}`);
-
-const optionsSchema = z.object({
-  all: z.boolean().default(false),
-  type: z.string().min(1, "--type must not be empty").optional(),
-  recordedSince: z
-    .union([z.iso.date(), z.iso.datetime({ offset: true })], {
-      error: "--recorded-since must be a date (2026-12-01) or an ISO 8601 time (2026-12-01T08:00:00Z)",
-    })
-    .transform((text) => new Date(text))
-    .optional(),
-  sample: whole("--sample", 1, 10_000_000).optional(),
-  seed: z.string().min(1, "--seed must not be empty").optional(),
-  maxSteps: whole("--max-steps", 1, 100_000_000).optional(),
+const optionsSchema = selectionSchema.extend({
   jobs: whole("--jobs", 1, 256).optional(),
   out: z.string().min(1, "--out must not be empty").optional(),
   strict: z.boolean().default(false),
   diff: z.boolean().default(false),
   json: z.boolean().default(false),
 });
-
-type VerifyOptions = z.infer<typeof optionsSchema>;
-
-function usage(message: string, hint: string): ReplayError {
-  return new ReplayError("USAGE", message, { hint });
-}
-
-function checkSelection(artifactIds: string[], opts: VerifyOptions): void {
-  if (artifactIds.length > 0 && opts.all)
-    throw usage("Name artifacts or give --all, not both.", "Leave out the ids to verify every artifact.");
-  if (artifactIds.length === 0 && !opts.all && opts.type === undefined && opts.recordedSince === undefined)
-    throw usage(
-      "Nothing is selected: name artifacts, or give --all, --type or --recorded-since.",
-      "e.g. `replay-runner verify --all`, or `replay-runner verify --type figure --sample 20 --seed nightly`.",
-    );
-  if (opts.sample !== undefined && opts.seed === undefined)
-    throw usage(
-      "--sample needs --seed: the seed makes the sample reproducible.",
-      "Add --seed S (any text); the same seed over the same selection picks the same sample.",
-    );
-  if (opts.seed !== undefined && opts.sample === undefined)
-    throw usage("--seed chooses a --sample; it does nothing alone.", "Add --sample N, or leave --seed out.");
-}
 
 /** Step lines as `rerun` prints them, then one line per target and the batch's verdict. */
 function batchReporter(): BatchReporter {
@@ -122,31 +88,13 @@ function summaryText(report: BatchReport, outDir: string): string {
 }
 
 export function registerVerifyCommand(program: Command): void {
-  program
-    .command("verify")
-    .description(
-      "verify many artifacts as one batch: each distinct step of their chains is replayed once; a manifest per target and batch.json",
-    )
-    .argument("[artifact-id...]", "the artifacts to verify (or --all, --type, --recorded-since)")
-    .option("--all", "every artifact in the registry")
-    .option("--type <type>", "only artifacts of this artifact_type")
-    .option("--recorded-since <date>", "only artifacts the registry recorded at or after this date or time")
-    .addOption(
-      new Option(
-        "--sample <n>",
-        "a reproducible random sample of n of the selected artifacts (needs --seed)",
+  addSelectionOptions(
+    program
+      .command("verify")
+      .description(
+        "verify many artifacts as one batch: each distinct step of their chains is replayed once; a manifest per target and batch.json",
       ),
-    )
-    .option(
-      "--seed <text>",
-      "the sample's seed: the same seed over the same selection picks the same artifacts",
-    )
-    .addOption(
-      new Option(
-        "--max-steps <n>",
-        "plan targets (in id order) until their distinct steps would pass n; the rest are left out and named",
-      ),
-    )
+  )
     .addOption(new Option("--jobs <n>", "independent steps run at once (default: number of CPUs)"))
     .option(
       "--out <dir>",
@@ -186,18 +134,7 @@ export function registerVerifyCommand(program: Command): void {
             reporter: opts.json ? undefined : batchReporter(),
           },
           {
-            selection: {
-              artifactIds,
-              // --type or --recorded-since without ids narrow every artifact.
-              all: opts.all || artifactIds.length === 0,
-              type: opts.type,
-              recordedSince: opts.recordedSince,
-              sample:
-                opts.sample === undefined || opts.seed === undefined
-                  ? undefined
-                  : { size: opts.sample, seed: opts.seed },
-            },
-            maxSteps: opts.maxSteps,
+            ...batchSelectionOf(artifactIds, opts),
             outDir,
             strict: opts.strict,
             diff: opts.diff,

@@ -5,7 +5,7 @@ export type { BatchOrigin, BatchReport, BatchStatus, BatchStep, BatchTarget } fr
 export { planBatch } from "./batch-plan.js";
 export type { BatchPlan, BrokenTarget, LeftOutTarget, PlannedTarget } from "./batch-plan.js";
 export { describeSelection, sampleIds, selectTargets } from "./target-selection.js";
-export type { TargetSelection } from "./target-selection.js";
+export type { BatchSelection, TargetSelection } from "./target-selection.js";
 export {
   failBatchRecord,
   finishBatchRecord,

@@ -140,7 +140,7 @@ export async function runBatch(deps: BatchDeps, options: BatchOptions): Promise<
     record = await startBatchRecord(deps.db, {
       id: batchId,
       trigger: options.trigger ?? "command",
-      selection: describeSelection(options.selection),
+      selection: describeSelection(options.selection, options.maxSteps),
       outDir: out.dir,
     });
     reporter.batchPlanned?.({ batchId, outDir: out.dir, plan });
@@ -202,7 +202,7 @@ export async function runBatch(deps: BatchDeps, options: BatchOptions): Promise<
       batchId,
       toolVersion: deps.toolVersion,
       registry: deps.db.description,
-      selection: describeSelection(options.selection),
+      selection: describeSelection(options.selection, options.maxSteps),
       options: { strict, diff, jobs, max_steps: options.maxSteps ?? null },
       startedAt,
       finishedAt,

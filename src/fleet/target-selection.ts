@@ -18,6 +18,12 @@ export interface TargetSelection {
   sample?: { size: number; seed: string } | undefined;
 }
 
+/** A batch's targets and its step budget (`verify`'s selection options, `serve --verify-selection`). */
+export interface BatchSelection {
+  selection: TargetSelection;
+  maxSteps?: number | undefined;
+}
+
 const SELECT_SQL = `
 SELECT id FROM artifacts
 WHERE ($1::boolean OR id IN (SELECT jsonb_array_elements_text($2::jsonb)))
@@ -26,13 +32,17 @@ WHERE ($1::boolean OR id IN (SELECT jsonb_array_elements_text($2::jsonb)))
 
 const KNOWN_SQL = `SELECT id FROM artifacts WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`;
 
-/** The selection's description, for messages and batch.json. */
-export function describeSelection(selection: TargetSelection): string {
+/** The selection's description, for messages, batch.json and the verifications row. */
+export function describeSelection(selection: TargetSelection, maxSteps?: number): string {
   const parts = [selection.all ? "every artifact" : `${selection.artifactIds.length} named artifact(s)`];
   if (selection.type !== undefined) parts.push(`of type ${JSON.stringify(selection.type)}`);
   if (selection.recordedSince !== undefined)
     parts.push(`recorded since ${selection.recordedSince.toISOString()}`);
-  return parts.join(" ");
+  let text = parts.join(" ");
+  if (selection.sample !== undefined)
+    text += `, a sample of ${selection.sample.size} (seed ${JSON.stringify(selection.sample.seed)})`;
+  if (maxSteps !== undefined) text += `, at most ${maxSteps} step(s)`;
+  return text;
 }
 
 /**

@@ -20,6 +20,12 @@ export const PG_BOSS_SCHEMA = "replay_runner_jobs";
 
 const jobDataSchema = z.object({ replay_id: z.string().min(1) });
 
+/** A job of a repeating queue: its data, and how long after it is sent it may run. */
+export interface RepeatingJob {
+  data: Record<string, unknown>;
+  seconds: number;
+}
+
 export interface PostgresQueueOptions {
   concurrency: number;
   pollingIntervalSeconds?: number;
@@ -32,7 +38,7 @@ export class PgBossReplayQueue implements ReplayQueue {
   private readonly repeating: string[] = [];
 
   constructor(
-    db: SqlClient,
+    private readonly db: SqlClient,
     private readonly options: PostgresQueueOptions,
   ) {
     this.boss = new PgBoss({
@@ -88,12 +94,18 @@ export class PgBossReplayQueue implements ReplayQueue {
   }
 
   /**
-   * Runs `handler` every `seconds`, once across every serve process of the database: a
-   * "stately" queue holds at most one waiting and one running job, each run sends the next
-   * one deferred by the interval (`startAfter`), and a server that starts while one waits
-   * adds none. A run whose server died expires and is retried by pg-boss.
+   * Runs `handler` with each job's data, once across every serve process of the database: a
+   * "stately" queue holds at most one waiting and one running job, each run sends the next one
+   * (the data and delay the handler returns, as `startAfter`), and a server that starts while
+   * one waits adds none. A waiting job whose data is not `first.data` (sent by a server started
+   * with another interval or selection) is deleted first, so the newest server's schedule
+   * applies from now on. A run whose server died expires and is retried by pg-boss.
    */
-  async repeatEvery(name: string, seconds: number, handler: () => Promise<void>): Promise<void> {
+  async repeatEvery(
+    name: string,
+    first: RepeatingJob,
+    handler: (data: unknown) => Promise<RepeatingJob>,
+  ): Promise<{ replaced: number }> {
     try {
       await this.boss.createQueue(name, {
         name,
@@ -111,18 +123,28 @@ export class PgBossReplayQueue implements ReplayQueue {
         },
       );
     }
-    const next = () => this.boss.send(name, {}, { startAfter: seconds });
+    const send = (job: RepeatingJob) => this.boss.send(name, job.data, { startAfter: job.seconds });
     this.repeating.push(name);
-    await this.boss.work(name, { batchSize: 1, pollingIntervalSeconds: 1 }, async () => {
+    // pg-boss has no "replace the waiting job": one statement on its job table, which never
+    // touches a job already active (pg-boss's deleteJob would). jsonb equality ignores key order.
+    // Before working the queue: this server never runs a job of another schedule it replaces.
+    const replaced = await this.db.query(
+      `DELETE FROM ${PG_BOSS_SCHEMA}.job
+       WHERE name = $1 AND state < 'active' AND data IS DISTINCT FROM $2::jsonb RETURNING id`,
+      [name, JSON.stringify(first.data)],
+    );
+    await this.boss.work(name, { batchSize: 1, pollingIntervalSeconds: 1 }, async (jobs) => {
+      let next = first;
       try {
-        await handler();
+        for (const job of jobs) next = await handler(job.data);
       } finally {
-        await next().catch((error: unknown) => {
+        await send(next).catch((error: unknown) => {
           this.options.onError(error);
         });
       }
     });
-    await next();
+    await send(first);
+    return { replaced: replaced.length };
   }
 
   async dispatch(replayId: string): Promise<string | null> {

@@ -15,6 +15,7 @@ import {
   type SqlClient,
 } from "../db/index.js";
 import { messageOf } from "../errors/index.js";
+import type { BatchSelection } from "../fleet/index.js";
 import { pidAlive } from "../locks/index.js";
 import { VERSION } from "../version.js";
 import { buildApp } from "./app.js";
@@ -51,8 +52,10 @@ export interface ServeOptions {
   maxAttempts?: number | undefined;
   /** Signs each replay once its manifest is written (REPLAY_SIGNING_KEY). */
   attest?: WorkerDeps["attest"];
-  /** --verify-every: verify every artifact at this interval (verify-schedule.ts). */
+  /** --verify-every: verify every artifact (or verifySelection) at this interval (verify-schedule.ts). */
   verifyEverySeconds?: number | undefined;
+  /** --verify-selection: what each scheduled batch verifies. */
+  verifySelection?: BatchSelection | undefined;
 }
 
 export interface RunningServer {
@@ -157,6 +160,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         blobRoot: settings.blobRoot,
         verificationsDir: path.join(settings.home, "verifications"),
         intervalSeconds: options.verifyEverySeconds,
+        selection: options.verifySelection,
         services: options.services,
         log,
         pgBoss: queue instanceof PgBossReplayQueue ? queue : undefined,

@@ -56,6 +56,7 @@ export function verificationsPage(
                   <th>Batch</th>
                   <th>Started</th>
                   <th>By</th>
+                  <th>Selection</th>
                   <th>Verdict</th>
                   <th>Outcome</th>
                 </tr>
@@ -67,6 +68,7 @@ export function verificationsPage(
                       <td><code>${b.id}</code></td>
                       <td>${formatTime(new Date(b.started_at))}</td>
                       <td>${b.trigger === "schedule" ? "schedule" : "verify"}</td>
+                      <td class="selection">${b.selection}</td>
                       <td>${verdictBadge(b)}</td>
                       <td class="reason">${outcome(b)}</td>
                     </tr>`,
