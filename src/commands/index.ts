@@ -16,6 +16,7 @@ import { registerShowCommand } from "./show.js";
 import { registerStepTypesCommand } from "./step-types.js";
 import { registerVerifyAttestationCommand } from "./verify-attestation.js";
 import { registerVerifyCommand } from "./verify.js";
+import { registerWorkerCommand } from "./worker.js";
 
 /** Each command file exports one `register...` function; cli.ts calls them in this order. */
 export type RegisterCommand = (program: Command) => void;
@@ -47,4 +48,4 @@ COMMANDS.push(registerKeygenCommand, registerVerifyAttestationCommand, registerE
 COMMANDS.push(registerImagesCommand);
 
 // Auditing a whole registry (issue 15): verify many artifacts as one batch.
-COMMANDS.push(registerVerifyCommand, registerHistoryCommand);
+COMMANDS.push(registerVerifyCommand, registerWorkerCommand, registerHistoryCommand);

@@ -30,6 +30,8 @@ export interface ReplayServices extends AsyncDisposable {
    * removing what crashed runs left (disposal waits for it).
    */
   preflight(): Promise<void>;
+  /** Removes what processes of this host that are gone left on the engine (a long-lived worker's sweep). */
+  reapDead(): Promise<number>;
 }
 
 export interface ServiceOptions {
@@ -127,6 +129,10 @@ export function createReplayServices(settings: Settings, options: ServiceOptions
           options.log(`could not remove what earlier runs left: ${messageOf(error)}`);
         },
       );
+    },
+    async reapDead() {
+      const reaped = await reapStale(engine);
+      return reaped.containers.length;
     },
     async [Symbol.asyncDispose]() {
       // Steps remove their own containers (in the background: wait for that); removing by label

@@ -2,7 +2,7 @@
 import path from "node:path";
 import { Option, type Command } from "commander";
 import { z } from "zod";
-import { EXIT, exitCodesHelp } from "../errors/index.js";
+import { EXIT, ReplayError, exitCodesHelp } from "../errors/index.js";
 import { batchExitCode, newBatchId, runBatch, type BatchReport, type BatchReporter } from "../fleet/index.js";
 import { visibleJson, visibleLines, visibleText } from "../terminal/index.js";
 import { VERSION } from "../version.js";
@@ -11,6 +11,7 @@ import { relayInterrupts } from "./interrupts.js";
 import { createReplayServices } from "./replay-services.js";
 import { TerminalReporter, shortenHashes } from "./rerun-reporter.js";
 import { parseOptions } from "./usage-error.js";
+import { queueBatch, queuedText, showStatus, statusUsage } from "./verify-queued.js";
 import {
   addSelectionOptions,
   batchSelectionOf,
@@ -25,6 +26,9 @@ const optionsSchema = selectionSchema.extend({
   strict: z.boolean().default(false),
   diff: z.boolean().default(false),
   json: z.boolean().default(false),
+  queue: z.boolean().default(false),
+  status: z.string().min(1, "--status takes a batch id").optional(),
+  wait: z.boolean().default(false),
 });
 
 /** Step lines as `rerun` prints them, then one line per target and the batch's verdict. */
@@ -103,18 +107,66 @@ export function registerVerifyCommand(program: Command): void {
     .option("--strict", "abort before running anything when a frozen input is missing or corrupted (exit 5)")
     .option("--diff", "for each mismatch, explain what differs (as rerun --diff): <out>/diffs/")
     .option("--json", "print batch.json instead of progress")
+    .option(
+      "--queue",
+      "PostgreSQL: store the batch and its steps as jobs for `replay-runner worker` processes on any host, and return",
+    )
+    .option("--status <batch-id>", "how a batch stands: its steps (queued batches) or its verdict")
+    .option("--wait", "with --queue or --status: wait for the batch to end; exit as verify does")
     .addHelpText(
       "after",
-      `\nExit 0 only when every selected target reproduced (a target left out by --max-steps did not).\n\n${exitCodesHelp([EXIT.ok, EXIT.notReproduced, EXIT.usage, EXIT.infrastructure, EXIT.registryData, EXIT.integrity, EXIT.output, EXIT.internal, EXIT.sigint, EXIT.sigterm])}`,
+      `\nExit 0 only when every selected target reproduced (a target left out by --max-steps did not).\n--queue exits 0 once the batch is stored (with --wait: as verify); --status exits 0 while the\nbatch runs, then as verify does.\n\n${exitCodesHelp([EXIT.ok, EXIT.notReproduced, EXIT.usage, EXIT.infrastructure, EXIT.registryData, EXIT.integrity, EXIT.output, EXIT.internal, EXIT.sigint, EXIT.sigterm])}`,
     )
     .action(async (artifactIds: string[], raw: unknown, command: Command) => {
       const opts = parseOptions(optionsSchema, raw, "verify");
-      checkSelection(artifactIds, opts);
       const settings = settingsOf(command);
+      if (opts.status !== undefined) {
+        const selecting =
+          opts.all || opts.type !== undefined || opts.recordedSince !== undefined || opts.queue;
+        const wrong = statusUsage(artifactIds, selecting);
+        if (wrong !== undefined) throw wrong;
+        await using interrupts = relayInterrupts();
+        const batch = opts.status;
+        const code = await useRegistry(openRegistry(settings, { migrate: true }), (db) =>
+          showStatus(db, batch, { wait: opts.wait, json: opts.json, signal: interrupts.signal }),
+        );
+        process.exitCode = interrupts.exitCode(code);
+        return;
+      }
+      checkSelection(artifactIds, opts);
+      if (opts.wait && !opts.queue)
+        throw new ReplayError("USAGE", "--wait goes with --queue or --status.", {
+          hint: "verify without --queue waits anyway: leave --wait out.",
+        });
       const batchId = newBatchId();
       const outDir = path.resolve(opts.out ?? path.join(settings.home, "verifications", batchId));
       await using interrupts = relayInterrupts();
       const registry = openRegistry(settings, { migrate: true });
+      if (opts.queue) {
+        const db = await registry;
+        if (db.backend === "postgres") {
+          const code = await useRegistry(Promise.resolve(db), async () => {
+            const queued = await queueBatch(db, settings.blobRoot, {
+              ...batchSelectionOf(artifactIds, opts),
+              outDir,
+              strict: opts.strict,
+              diff: opts.diff,
+              batchId,
+            });
+            if (!opts.wait) {
+              process.stdout.write(opts.json ? `${visibleJson(queued)}\n` : queuedText(queued));
+              return 0;
+            }
+            if (!opts.json) process.stderr.write(queuedText(queued));
+            return showStatus(db, batchId, { wait: true, json: opts.json, signal: interrupts.signal });
+          });
+          process.exitCode = interrupts.exitCode(code);
+          return;
+        }
+        process.stderr.write(
+          "--queue: the embedded registry admits one process, so this one runs the batch (workers need PostgreSQL)\n",
+        );
+      }
       await using services = await createReplayServices(settings, {
         log: (line) => process.stderr.write(`${visibleLines(line)}\n`),
         runId: batchId,

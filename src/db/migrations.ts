@@ -154,6 +154,43 @@ export const MIGRATIONS: readonly Migration[] = [
         ADD COLUMN heartbeat_at timestamptz;
     `,
   },
+  {
+    // Queued batches (src/fleet/queued/): `verify --queue` stores the plan and one row per
+    // distinct step; workers on any host claim, run and record the steps (pg-boss jobs), and
+    // whoever records the last one sends the batch's finalize job. A queued batch has no owner
+    // process: it stays 'queued' until finalized, and its steps' rows carry the owners.
+    version: 9,
+    name: "queued batches",
+    sql: `
+      ALTER TABLE replay_runner.verifications DROP CONSTRAINT verifications_status_check;
+      ALTER TABLE replay_runner.verifications
+        ADD CONSTRAINT verifications_status_check
+          CHECK (status IN ('queued', 'running', 'finished', 'interrupted', 'failed')),
+        ADD COLUMN plan jsonb;
+      CREATE TABLE replay_runner.batch_steps (
+        batch_id       text NOT NULL REFERENCES replay_runner.verifications (id) ON DELETE CASCADE,
+        step_id        text NOT NULL,
+        position       integer NOT NULL,
+        target_artifact_id text NOT NULL,
+        upstream       jsonb NOT NULL,           -- ids of the batch's steps it consumes
+        dependents     integer NOT NULL,         -- targets whose chain holds it
+        status         text NOT NULL CHECK (status IN ('waiting', 'queued', 'running', 'done')),
+        attempts       integer NOT NULL DEFAULT 0,
+        job_id         text,
+        worker_id      text,
+        worker_host    text,
+        worker_pid     integer,
+        heartbeat_at   timestamptz,
+        row            jsonb,                    -- its manifest row, once done
+        replayed_hash  text,                     -- its replayed output in the batch's store
+        replayed_size  bigint,
+        started_at     timestamptz,
+        finished_at    timestamptz,
+        PRIMARY KEY (batch_id, step_id)
+      );
+      CREATE INDEX batch_steps_running_idx ON replay_runner.batch_steps (batch_id) WHERE status = 'running';
+    `,
+  },
 ];
 
 /** Applies pending migrations in one transaction each; cheap (one query) when up to date. */

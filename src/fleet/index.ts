@@ -14,3 +14,12 @@ export {
   startBatchRecord,
 } from "./batch-record.js";
 export type { BatchRow, BatchTrigger } from "./batch-record.js";
+export { enqueueBatch } from "./enqueue-batch.js";
+export type { EnqueueDeps, EnqueueOptions, EnqueuedBatch } from "./enqueue-batch.js";
+export { PgBossStepQueue, STEP_JOB_QUEUE, FINALIZE_JOB_QUEUE } from "./step-queue.js";
+export type { StepJob, StepJobQueue } from "./step-queue.js";
+export { StepWorker } from "./step-worker.js";
+export type { StepJobOutcome, StepWorkerDeps } from "./step-worker.js";
+export { finalizeBatch } from "./finalize-batch.js";
+export { batchEnded, batchProgress } from "./batch-progress.js";
+export type { BatchProgress } from "./batch-progress.js";

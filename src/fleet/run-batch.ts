@@ -5,35 +5,26 @@
  */
 import { randomBytes } from "node:crypto";
 import os from "node:os";
-import path from "node:path";
 import type { SqlClient } from "../db/index.js";
 import { diagnoseReplay, type PayloadDiffer } from "../diagnose/index.js";
 import { ReplayError, messageOf } from "../errors/index.js";
-import { makeFolders } from "../fs/index.js";
 import { handlerFor } from "../handlers/index.js";
-import { recordHistory } from "../history/index.js";
 import type { ImageResolver } from "../images/types.js";
 import {
   OutDir,
   VerifiedBlobs,
-  buildManifest,
-  historyEntryOf,
   interruptOrphanedReplays,
   localJudge,
-  markDivergence,
-  plainOptions,
   replaySteps,
-  safeFileName,
   type Manifest,
-  type ManifestStep,
   type ReplayReporter,
 } from "../replay/index.js";
 import type { StepExecutor } from "../runner/types.js";
-import { planBatch, type BatchPlan, type PlannedTarget } from "./batch-plan.js";
-import { buildBatchReport, type BatchReport } from "./batch-report.js";
+import { planBatch, type BatchPlan } from "./batch-plan.js";
+import type { BatchReport } from "./batch-report.js";
+import { writeBatchOutcome } from "./batch-outcome.js";
 import {
   failBatchRecord,
-  finishBatchRecord,
   interruptOrphanedBatches,
   startBatchRecord,
   type BatchTrigger,
@@ -79,22 +70,6 @@ export interface BatchResult {
 export function newBatchId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "");
   return `v-${stamp}-${randomBytes(3).toString("hex")}`;
-}
-
-/** A shared row as one target's manifest holds it: its own copy, with paths from its folder. */
-function targetRow(shared: ManifestStep, fromManifest: string): ManifestStep {
-  const row = structuredClone(shared);
-  const rebase = (file: string) => path.posix.join(fromManifest, file);
-  if (row.payload !== null) row.payload = rebase(row.payload);
-  if (row.diff !== null) {
-    const { text, html, json } = row.diff.files;
-    row.diff.files = {
-      text: text === "" ? text : rebase(text),
-      html: html === null ? null : rebase(html),
-      json: json === null ? null : rebase(json),
-    };
-  }
-  return row;
 }
 
 export async function runBatch(deps: BatchDeps, options: BatchOptions): Promise<BatchResult> {
@@ -182,45 +157,20 @@ export async function runBatch(deps: BatchDeps, options: BatchOptions): Promise<
       },
       { rows, steps: plan.steps, consumed, triage: "off", repeat: 2 },
     );
-    const finishedAt = new Date();
-    const rowOf = new Map(rows.map((r) => [r.step_id, r]));
-    const written: { manifest: Manifest; file: string }[] = [];
-    for (const target of plan.targets) {
-      written.push(
-        await writeTargetManifest(out, target, rowOf, {
-          batchId,
-          deps,
-          options: plainOptions({ strict, diff, jobs }),
-          startedAt,
-          finishedAt,
-          interrupted: signal.aborted,
-          warnings: globalWarnings,
-        }),
-      );
-    }
-    const report = buildBatchReport({
+    return await writeBatchOutcome({
+      db: deps.db,
+      out,
       batchId,
       toolVersion: deps.toolVersion,
-      registry: deps.db.description,
       selection: describeSelection(options.selection, options.maxSteps),
-      options: { strict, diff, jobs, max_steps: options.maxSteps ?? null },
-      startedAt,
-      finishedAt,
-      interrupted: signal.aborted,
-      manifests: written,
-      leftOut: plan.leftOut,
-      broken: plan.broken,
+      plan,
       rows,
-      dependents: plan.dependents,
+      options: { strict, diff, jobs, maxSteps: options.maxSteps ?? null },
+      startedAt,
+      finishedAt: new Date(),
+      interrupted: signal.aborted,
+      warnings: globalWarnings,
     });
-    await out.writeText("batch.json", `${JSON.stringify(report, null, 2)}\n`);
-    // Every target the batch verified gets its entry, in one INSERT.
-    await recordHistory(
-      deps.db,
-      written.flatMap((w) => historyEntryOf(w.manifest, "batch") ?? []),
-    );
-    await finishBatchRecord(deps.db, report);
-    return { report, manifests: written.map((w) => w.manifest) };
   } catch (error) {
     // The row says why; the error still goes to the caller (exit code, the server's log).
     if (record !== undefined)
@@ -230,54 +180,4 @@ export async function runBatch(deps: BatchDeps, options: BatchOptions): Promise<
     await record?.[Symbol.asyncDispose](); // its heartbeat
     await out.release();
   }
-}
-
-async function writeTargetManifest(
-  out: OutDir,
-  target: PlannedTarget,
-  rowOf: ReadonlyMap<string, ManifestStep>,
-  context: {
-    batchId: string;
-    deps: BatchDeps;
-    options: Manifest["options"];
-    startedAt: Date;
-    finishedAt: Date;
-    interrupted: boolean;
-    warnings: string[];
-  },
-): Promise<{ manifest: Manifest; file: string }> {
-  const { chain, executed, frozen } = target.plan;
-  const folder = path.posix.join("targets", safeFileName(target.artifactId));
-  const rows = executed.flatMap((cs) => {
-    const shared = rowOf.get(cs.step.id);
-    return shared === undefined ? [] : [targetRow(shared, "../..")];
-  });
-  // Divergence is marked per target, on its own copy: exactly what `rerun` of it alone marks.
-  const divergence = markDivergence(rows, new Map(executed.map((cs) => [cs.step.id, cs.upstreamStepIds])));
-  const manifest = buildManifest({
-    replayId: context.batchId,
-    toolVersion: context.deps.toolVersion,
-    target: chain.target,
-    registry: context.deps.db.description,
-    options: context.options,
-    startedAt: context.startedAt,
-    finishedAt: context.finishedAt,
-    interrupted: context.interrupted,
-    rows,
-    divergence,
-    frozen: frozen.values(),
-    warnings: [
-      ...chain.unproducedArtifacts.map(
-        (a) => `artifact ${a.id} has no producing step in the registry: taken as a frozen input`,
-      ),
-      ...context.warnings,
-    ],
-  });
-  await makeFolders(path.join(out.dir, folder), {
-    what: "the output folder",
-    hint: "Choose a folder you can write with --out.",
-  });
-  const file = path.posix.join(folder, "manifest.json");
-  await out.writeText(file, `${JSON.stringify(manifest, null, 2)}\n`);
-  return { manifest, file };
 }

@@ -37,7 +37,7 @@ export type { DryRunPlan, DryRunStep } from "./dry-run.js";
 export { planFromChain } from "./plan-replay.js";
 export type { ReplayPlan } from "./plan-replay.js";
 export { replaySteps } from "./step-scheduler.js";
-export type { SchedulerContext, ScheduledSteps } from "./step-scheduler.js";
+export type { SchedulerContext, ScheduledSteps, UpstreamResult } from "./step-scheduler.js";
 export { buildManifest, plainOptions } from "./build-manifest.js";
 export type { ManifestParts } from "./build-manifest.js";
 export { markDivergence } from "./divergence.js";

@@ -5,7 +5,7 @@
  * (safe-file-name.ts), and a manifest written atomically (never seen half-written).
  */
 import { randomBytes } from "node:crypto";
-import { lstat, open, readFile, readdir, rename, rm } from "node:fs/promises";
+import { copyFile, link, lstat, open, readFile, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { ReplayError, messageOf } from "../errors/index.js";
 import { makeFolders, removeTree, type FolderPurpose } from "../fs/index.js";
@@ -23,6 +23,8 @@ const OUT_FOLDER: FolderPurpose = {
 export interface OutDirOptions {
   /** Replace a previous replay in the folder (its manifest, artifacts/ and diffs/) instead of refusing. */
   force?: boolean | undefined;
+  /** Entries that belong to this run, not to another replay (a queued batch's store/ and work/). */
+  ownEntries?: readonly string[] | undefined;
 }
 
 function outputError(dir: string, error: unknown, doing: string): ReplayError {
@@ -55,7 +57,7 @@ async function previousReplayId(manifest: string): Promise<string | undefined> {
  * Its manifest goes first, so that no manifest ever describes payloads it did not write; then
  * artifacts/ and diffs/, whatever their depth. Anything else in the folder is left alone.
  */
-async function takeOver(dir: string, force: boolean): Promise<void> {
+async function takeOver(dir: string, force: boolean, own: readonly string[]): Promise<void> {
   const manifest = path.join(dir, MANIFEST);
   const info = await lstat(manifest).catch((error: unknown) => {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
@@ -71,7 +73,9 @@ async function takeOver(dir: string, force: boolean): Promise<void> {
   let entries: string[];
   try {
     // The lock, and another process's lock being made (pid-lock-file.ts) are not contents.
-    entries = (await readdir(dir)).filter((name) => !name.startsWith(LOCK_FILE)).sort();
+    entries = (await readdir(dir))
+      .filter((name) => !name.startsWith(LOCK_FILE) && !own.includes(name))
+      .sort();
   } catch (error) {
     throw outputError(dir, error, "list the files");
   }
@@ -132,7 +136,7 @@ export class OutDir {
       throw outputError(abs, error, "write");
     }
     try {
-      await takeOver(abs, options.force === true);
+      await takeOver(abs, options.force === true, options.ownEntries ?? []);
       await makeFolders(path.join(abs, "artifacts"), OUT_FOLDER);
     } catch (error) {
       await lock.release();
@@ -181,6 +185,27 @@ export class OutDir {
     } catch (error) {
       await removeQuietly(dest);
       throw outputError(this.dir, error, `write artifacts/${path.basename(dest)}`);
+    }
+    return dest;
+  }
+
+  /**
+   * Links (or, where a link is refused, copies) a whole file made elsewhere (a queued batch's
+   * store) into artifacts/ or diffs/ under a name of its own; returns it.
+   */
+  async adopt(file: string, folder: "artifacts" | "diffs", id: string, suffix: string): Promise<string> {
+    await makeFolders(path.join(this.dir, folder), OUT_FOLDER);
+    const dest = await this.claim(folder, id, suffix);
+    try {
+      await rm(dest);
+      await link(file, dest);
+    } catch {
+      try {
+        await copyFile(file, dest);
+      } catch (error) {
+        await removeQuietly(dest);
+        throw outputError(this.dir, error, `write ${folder}/${path.basename(dest)}`);
+      }
     }
     return dest;
   }

@@ -40,6 +40,17 @@ export interface SchedulerContext {
   progress?: { add(row: ManifestStep): void } | undefined;
   diff: boolean;
   differ?: PayloadDiffer | undefined;
+  /**
+   * Upstream steps replayed elsewhere (a queued batch's other workers), by the id of the
+   * artifact each produced: their outputs feed this run's steps as a parent's would.
+   */
+  upstreamResults?: ReadonlyMap<string, UpstreamResult> | undefined;
+}
+
+/** A step replayed outside this run: its row, and its output's bytes when it produced some. */
+export interface UpstreamResult {
+  row: ManifestStep;
+  replayed: { file: string; contentHash: string; size: number } | null;
 }
 
 export interface ScheduledSteps {
@@ -268,7 +279,14 @@ export async function replaySteps(
     reporter.stepStarted?.(cs);
 
     // Inputs: upstream steps' replayed bytes where there are some, else the recorded blob.
-    const parentByTarget = new Map(parents.map((p) => [p.row.target_artifact_id, p]));
+    const parentByTarget = new Map<string, StepResult>();
+    for (const [artifactId, r] of scheduler.upstreamResults ?? []) {
+      parentByTarget.set(artifactId, {
+        row: r.row,
+        replayed: r.replayed === null ? null : { ...r.replayed, origin: "replayed" },
+      });
+    }
+    for (const p of parents) parentByTarget.set(p.row.target_artifact_id, p);
     const inputs: ReplayInput[] = [];
     const manifestInputs: ManifestInput[] = [];
     for (const input of cs.inputs) {

@@ -19,7 +19,9 @@ vi.mock("node:fs/promises", async (importOriginal) => {
       if (raced.has(target)) {
         raced.delete(target);
         await real.mkdir(target);
-        throw Object.assign(new Error(`ENOENT: no such file or directory, stat '${target}'`), { code: "ENOENT" });
+        throw Object.assign(new Error(`ENOENT: no such file or directory, stat '${target}'`), {
+          code: "ENOENT",
+        });
       }
       return real.stat(target, ...rest);
     },

@@ -1,0 +1,200 @@
+/**
+ * The jobs of queued batches, in pg-boss (its tables in PG_BOSS_SCHEMA, beside serve's replay
+ * jobs): one job per runnable step, one finalize job per batch. pg-boss does the locking
+ * (SKIP LOCKED fetches), retries, expiry and the singleton keys that keep one job per step;
+ * jobs are sent inside the transaction that marks their step queued, so a row says queued
+ * exactly when its job exists. pg-boss talks to the database through our SqlClient.
+ */
+import PgBoss from "pg-boss";
+import { z } from "zod";
+import type { SqlClient, SqlQueryable } from "../db/index.js";
+import { ReplayError, messageOf } from "../errors/index.js";
+
+export const STEP_JOB_QUEUE = "replay-runner-batch-steps";
+export const FINALIZE_JOB_QUEUE = "replay-runner-batch-finalize";
+/** The same schema as serve's replay jobs (src/server/job-queue-postgres.ts). */
+const PG_BOSS_SCHEMA = "replay_runner_jobs";
+
+/**
+ * Attempts of one job. A worker that stops hands its step back (a failed attempt); one that
+ * dies is found by the others' sweep, which fails its job. Deaths are also counted on the
+ * step's row (batch-steps.ts), which gives up after MAX_STEP_ATTEMPTS.
+ */
+const JOB_RETRIES = 20;
+/** Only when no worker sweeps at all: a dead worker's job comes back after this. */
+const STEP_EXPIRY_SECONDS = 6 * 3600;
+
+export interface StepJob {
+  batchId: string;
+  stepId: string;
+}
+
+const stepJobSchema = z.object({ batch_id: z.string().min(1), step_id: z.string().min(1) });
+const finalizeJobSchema = z.object({ batch_id: z.string().min(1) });
+
+/** What the fleet needs of a queue; pg-boss's below, a test's or another backend's elsewhere. */
+export interface StepJobQueue {
+  start(): Promise<void>;
+  /** Sends within `tx` (the transaction that marks the step queued) when given. */
+  sendStep(job: StepJob, tx?: SqlQueryable): Promise<void>;
+  sendFinalize(batchId: string, tx?: SqlQueryable): Promise<void>;
+  /** Takes step jobs, `concurrency` at a time; a handler that throws fails the attempt (retried). */
+  workSteps(concurrency: number, handler: (job: StepJob, jobId: string) => Promise<void>): Promise<void>;
+  workFinalize(handler: (batchId: string) => Promise<void>): Promise<void>;
+  /** Fails a job's attempt (its worker is gone): pg-boss gives it to the next worker. */
+  retry(jobId: string, reason: string): Promise<void>;
+  /** Stops taking jobs; running handlers are the caller's to end. */
+  stopWorking(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function executorOf(db: SqlQueryable): {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+} {
+  return {
+    async executeSql(text: string, values?: unknown[]) {
+      // A multi-statement text (pg-boss's migrations, locked maintenance) yields no rows.
+      const rows = await db.query(text, (values ?? []) as never[]);
+      return { rows: Array.isArray(rows) ? rows : [] };
+    },
+  };
+}
+
+export interface PgBossStepQueueOptions {
+  onError: (error: unknown) => void;
+  pollingIntervalSeconds?: number | undefined;
+}
+
+export class PgBossStepQueue implements StepJobQueue {
+  private readonly boss: PgBoss;
+  private started = false;
+
+  constructor(
+    db: SqlClient,
+    private readonly options: PgBossStepQueueOptions,
+  ) {
+    if (db.backend !== "postgres")
+      throw new ReplayError("USAGE", "Queued batches need the registry on PostgreSQL.", {
+        hint: "Set REPLAY_DATABASE_URL to the PostgreSQL registry; on the embedded registry `verify` runs the batch in one process.",
+      });
+    this.boss = new PgBoss({
+      db: executorOf(db),
+      schema: PG_BOSS_SCHEMA,
+      migrate: true,
+      supervise: true,
+      schedule: false,
+      maintenanceIntervalSeconds: 60,
+    });
+    this.boss.on("error", (error: unknown) => {
+      options.onError(error);
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    try {
+      await this.boss.start();
+      for (const name of [STEP_JOB_QUEUE, FINALIZE_JOB_QUEUE]) {
+        await this.boss.createQueue(name, {
+          name,
+          policy: "standard",
+          retryLimit: JOB_RETRIES,
+          retryDelay: 0,
+          expireInSeconds: STEP_EXPIRY_SECONDS,
+        });
+      }
+      this.started = true;
+    } catch (error) {
+      throw new ReplayError(
+        "DATABASE_UNAVAILABLE",
+        `Cannot start the pg-boss job queue: ${messageOf(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  async sendStep(job: StepJob, tx?: SqlQueryable): Promise<void> {
+    await this.boss.send(
+      STEP_JOB_QUEUE,
+      { batch_id: job.batchId, step_id: job.stepId },
+      {
+        singletonKey: JSON.stringify([job.batchId, job.stepId]),
+        retryLimit: JOB_RETRIES,
+        retryDelay: 0,
+        expireInSeconds: STEP_EXPIRY_SECONDS,
+        ...(tx === undefined ? {} : { db: executorOf(tx) }),
+      },
+    );
+  }
+
+  async sendFinalize(batchId: string, tx?: SqlQueryable): Promise<void> {
+    await this.boss.send(
+      FINALIZE_JOB_QUEUE,
+      { batch_id: batchId },
+      {
+        singletonKey: batchId,
+        retryLimit: JOB_RETRIES,
+        retryDelay: 1,
+        expireInSeconds: 3600,
+        ...(tx === undefined ? {} : { db: executorOf(tx) }),
+      },
+    );
+  }
+
+  async workSteps(
+    concurrency: number,
+    handler: (job: StepJob, jobId: string) => Promise<void>,
+  ): Promise<void> {
+    for (let i = 0; i < Math.max(1, concurrency); i++) {
+      await this.boss.work(
+        STEP_JOB_QUEUE,
+        { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 0.5 },
+        async (jobs) => {
+          for (const job of jobs) {
+            const data = stepJobSchema.safeParse(job.data);
+            // A job we cannot read is completed (and logged): retrying it cannot help.
+            if (!data.success) {
+              this.options.onError(new Error(`step job ${job.id} is malformed: ${data.error.message}`));
+              continue;
+            }
+            await handler({ batchId: data.data.batch_id, stepId: data.data.step_id }, job.id);
+          }
+        },
+      );
+    }
+  }
+
+  async workFinalize(handler: (batchId: string) => Promise<void>): Promise<void> {
+    await this.boss.work(
+      FINALIZE_JOB_QUEUE,
+      { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 0.5 },
+      async (jobs) => {
+        for (const job of jobs) {
+          const data = finalizeJobSchema.safeParse(job.data);
+          if (!data.success) {
+            this.options.onError(new Error(`finalize job ${job.id} is malformed: ${data.error.message}`));
+            continue;
+          }
+          await handler(data.data.batch_id);
+        }
+      },
+    );
+  }
+
+  async retry(jobId: string, reason: string): Promise<void> {
+    await this.boss.fail(STEP_JOB_QUEUE, jobId, { reason });
+  }
+
+  async stopWorking(): Promise<void> {
+    await this.boss.offWork(STEP_JOB_QUEUE);
+    await this.boss.offWork(FINALIZE_JOB_QUEUE);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    await this.boss.stop({ graceful: true, wait: true, timeout: 5000, close: false });
+  }
+}
