@@ -11,21 +11,10 @@ export REPLAY_HOME="$work/home"
 chain_len=${CHAIN_STEPS:-10000}
 total=${REGISTRY_STEPS:-1000000}
 
-# One real recorded step gives a real script blob, environment row and seed artifact; the
-# generated steps reuse them, so the dry run's integrity checks have real blobs to hash.
-build_registry() {
-  local db=$1 filler=$2 url seed
-  url=$(fresh_database "$db")
-  printf 'a small payload\n' >"$work/seed.txt"
-  seed=$(DATABASE_URL="$url" cli add "$work/seed.txt" --id seed)
-  DATABASE_URL="$url" cli run transform --input "$seed" --code "$bench_dir/pipeline/copy.py" --id proto >/dev/null
-  psql -q -v ON_ERROR_STOP=1 "$url" -v chain="$chain_len" -v filler="$filler" -f "$bench_dir/registry.sql" >/dev/null
-  printf '%s' "$url"
-}
-
 log "generating the registries (chain of $chain_len steps; $total steps in the large one)"
-small=$(build_registry bench_04_small 0)
-large=$(build_registry bench_04_large $((total - chain_len - 2)))
+# build_planning_registry (lib.sh): the recorded seed and proto steps, then bench/registry.sql.
+small=$(build_planning_registry bench_04_small 0 "$chain_len" "$work")
+large=$(build_planning_registry bench_04_large $((total - chain_len - 2)) "$chain_len" "$work")
 for url in "$small" "$large"; do
   psql -tA "$url" -c "SELECT count(*) || ' steps' FROM processing_steps" >&2
 done

@@ -57,12 +57,28 @@ cli() {
 }
 
 # A fresh PostgreSQL database for one benchmark, with the registry tables; prints its URL.
+# BENCH_DB_PREFIX is put before the name (several checkouts sharing one PostgreSQL).
 fresh_database() {
-  local name=$1 url
+  local name=${BENCH_DB_PREFIX:-}$1 url
   PGOPTIONS='-c client_min_messages=warning' psql -q -v ON_ERROR_STOP=1 "$pg_admin_url" \
     -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name" >/dev/null
   url="postgres:///$name?host=/var/run/postgresql&user=root"
   cli --db "$url" init >/dev/null
+  printf '%s' "$url"
+}
+
+# Benchmark 4's generated registry (benchmark 12 plans in it too): a fresh database $1 where one
+# really recorded step gives a real script blob, environment row and seed artifact, which
+# bench/registry.sql's generated steps reuse (so a dry run's integrity checks have real blobs
+# to hash): a chain of $3 transform steps from `seed`, and $2 unrelated steps besides, in
+# chains of 100. Records with REPLAY_HOME as set; scratch files in $4. Prints its URL.
+build_planning_registry() {
+  local db=$1 filler=$2 chain=$3 dir=$4 url seed
+  url=$(fresh_database "$db")
+  printf 'a small payload\n' >"$dir/seed.txt"
+  seed=$(DATABASE_URL="$url" cli add "$dir/seed.txt" --id seed)
+  DATABASE_URL="$url" cli run transform --input "$seed" --code "$bench_dir/pipeline/copy.py" --id proto >/dev/null
+  psql -q -v ON_ERROR_STOP=1 "$url" -v chain="$chain" -v filler="$filler" -f "$bench_dir/registry.sql" >/dev/null
   printf '%s' "$url"
 }
 

@@ -16,7 +16,7 @@ import {
   type StepInputRowWithStep,
 } from "./row-schemas.js";
 import { compareIds, topologicalOrder } from "./topological-order.js";
-import type { Artifact, Chain, ChainInput, ChainStep, Environment, Step } from "./types.js";
+import type { Artifact, Chain, ChainInput, ChainStep, Environment, EnvironmentState, Step } from "./types.js";
 
 /**
  * `walk` collects artifact ids: the target, then the sources and input-row artifacts of the
@@ -97,6 +97,19 @@ interface ParsedRows {
   problems: ChainProblem[];
 }
 
+/**
+ * What walkChains shares between the chains it cuts out of one union: each row validated once,
+ * each step's input-row problems found once, and each step's ChainStep built once. A ChainStep
+ * depends only on rows upstream of its step, which every chain holding the step holds too.
+ */
+interface WalkMemo {
+  rows: Map<WalkRow, ParsedRows>;
+  inputProblems: Map<Step, ChainProblem[]>;
+  chainSteps: Map<Step, ChainStep>;
+  /** By env_hash: the environments row is keyed by it, so every chain sees the same state. */
+  environmentStates: Map<string | null, EnvironmentState>;
+}
+
 function arrayOf(value: unknown): unknown[] {
   return Array.isArray(value) ? (value as unknown[]) : [];
 }
@@ -130,8 +143,8 @@ function parseProducer(raw: RawProducer, parsed: ParsedRows): void {
   }
 }
 
-function parseRows(rows: readonly WalkRow[]): ParsedRows {
-  const parsed: ParsedRows = {
+function emptyParsedRows(): ParsedRows {
+  return {
     artifacts: new Map(),
     artifactIds: new Set(),
     steps: [],
@@ -140,16 +153,50 @@ function parseRows(rows: readonly WalkRow[]): ParsedRows {
     environments: new Map(),
     problems: [],
   };
+}
+
+/** One walk row validated alone (zod): what every chain holding the row shares. */
+function parseRow1(row: WalkRow): ParsedRows {
+  const parsed = emptyParsedRows();
+  if (row.artifact !== null) {
+    parsed.artifactIds.add(row.artifact_id);
+    const artifact = parseRow(artifactRowSchema, "artifacts", row.artifact_id, row.artifact);
+    if (artifact.ok) parsed.artifacts.set(row.artifact_id, artifact.value);
+    else parsed.problems.push(...artifact.problems);
+  }
+  const producers = arrayOf(row.producers);
+  if (producers.length > 0) parsed.producedIds.add(row.artifact_id);
+  for (const producer of producers) parseProducer(producer as RawProducer, parsed);
+  return parsed;
+}
+
+function partOf(row: WalkRow, memo: WalkMemo | undefined): ParsedRows {
+  let part = memo?.rows.get(row);
+  if (part === undefined) {
+    part = parseRow1(row);
+    memo?.rows.set(row, part);
+  }
+  return part;
+}
+
+/**
+ * The rows of one chain, validated. With a memo (walkChains), each row is validated once however
+ * many chains hold it, and the chains share its parsed values.
+ */
+function parseRows(rows: readonly WalkRow[], memo?: WalkMemo): ParsedRows {
+  const parsed = emptyParsedRows();
   for (const row of rows) {
-    if (row.artifact !== null) {
-      parsed.artifactIds.add(row.artifact_id);
-      const artifact = parseRow(artifactRowSchema, "artifacts", row.artifact_id, row.artifact);
-      if (artifact.ok) parsed.artifacts.set(row.artifact_id, artifact.value);
-      else parsed.problems.push(...artifact.problems);
+    const part = partOf(row, memo);
+    for (const [id, artifact] of part.artifacts) parsed.artifacts.set(id, artifact);
+    for (const id of part.artifactIds) parsed.artifactIds.add(id);
+    for (const step of part.steps) parsed.steps.push(step);
+    for (const id of part.producedIds) parsed.producedIds.add(id);
+    for (const [stepId, list] of part.inputs) {
+      const known = parsed.inputs.get(stepId);
+      parsed.inputs.set(stepId, known === undefined ? list : [...known, ...list]);
     }
-    const producers = arrayOf(row.producers);
-    if (producers.length > 0) parsed.producedIds.add(row.artifact_id);
-    for (const producer of producers) parseProducer(producer as RawProducer, parsed);
+    for (const [hash, environment] of part.environments) parsed.environments.set(hash, environment);
+    for (const problem of part.problems) parsed.problems.push(problem);
   }
   parsed.problems.sort((a, b) => compareIds(JSON.stringify(a), JSON.stringify(b)));
   return parsed;
@@ -180,6 +227,21 @@ function checkInputs(step: Step, rows: StepInputRowWithStep[], problems: ChainPr
       problems.push({ kind: "bad_input_name", stepId: step.id, position: r.position, name: r.name, reason });
     seen.add(r.name);
   }
+}
+
+/** checkInputs' problems of one step, found once per walkChains call. */
+function inputProblemsOf(
+  step: Step,
+  rows: StepInputRowWithStep[],
+  memo: WalkMemo | undefined,
+): ChainProblem[] {
+  let problems = memo?.inputProblems.get(step);
+  if (problems === undefined) {
+    problems = [];
+    checkInputs(step, rows, problems);
+    memo?.inputProblems.set(step, problems);
+  }
+  return problems;
 }
 
 /** The artifact ids a step consumes, with the column each reference sits in. */
@@ -226,14 +288,25 @@ export async function walkChains(
   artifactIds: readonly string[],
   batchSize = 5000,
 ): Promise<Map<string, Chain | ReplayError>> {
+  // The round trips are sent at once: on a pool (PostgreSQL) they run side by side, and the
+  // rows of one are parsed while the server builds the next; a single connection queues them.
+  const batches: string[][] = [];
+  for (let i = 0; i < artifactIds.length; i += batchSize) batches.push(artifactIds.slice(i, i + batchSize));
+  const results = await Promise.all(
+    batches.map((ids) => db.query<WalkRow>(UNION_WALK_SQL, [JSON.stringify(ids)])),
+  );
   const byId = new Map<string, WalkRow>();
-  for (let i = 0; i < artifactIds.length; i += batchSize) {
-    const ids = artifactIds.slice(i, i + batchSize).filter((id) => !byId.has(id));
-    if (ids.length === 0) continue;
-    const rows = await db.query<WalkRow>(UNION_WALK_SQL, [JSON.stringify(ids)]);
-    for (const row of rows) byId.set(row.artifact_id, row);
-  }
+  for (const rows of results)
+    for (const row of rows) if (!byId.has(row.artifact_id)) byId.set(row.artifact_id, row);
   const chains = new Map<string, Chain | ReplayError>();
+  const memo: WalkMemo = {
+    rows: new Map(),
+    inputProblems: new Map(),
+    chainSteps: new Map(),
+    environmentStates: new Map(),
+  };
+  const union = indexUnion([...byId.values()], memo);
+  const consumed = new Map<WalkRow, string[]>();
   for (const target of artifactIds) {
     const own: WalkRow[] = [];
     const seen = new Set<string>();
@@ -245,10 +318,15 @@ export async function walkChains(
       const row = byId.get(id);
       if (row === undefined) continue;
       own.push(row);
-      stack.push(...consumedIds(row));
+      let ids = consumed.get(row);
+      if (ids === undefined) {
+        ids = consumedIds(row);
+        consumed.set(row, ids);
+      }
+      for (const up of ids) stack.push(up);
     }
     try {
-      chains.set(target, chainFromRows(own, target));
+      chains.set(target, cleanChain(own, target, union, memo) ?? chainFromRows(own, target, memo));
     } catch (error) {
       if (!(error instanceof ReplayError) || error.code !== "REGISTRY_DATA") throw error;
       chains.set(target, error);
@@ -257,8 +335,8 @@ export async function walkChains(
   return chains;
 }
 
-function chainFromRows(rows: readonly WalkRow[], artifactId: string): Chain {
-  const parsed = parseRows(rows);
+function chainFromRows(rows: readonly WalkRow[], artifactId: string, memo?: WalkMemo): Chain {
+  const parsed = parseRows(rows, memo);
   const { artifacts, steps, problems } = parsed;
 
   if (!parsed.artifactIds.has(artifactId) && !parsed.producedIds.has(artifactId)) {
@@ -271,7 +349,7 @@ function chainFromRows(rows: readonly WalkRow[], artifactId: string): Chain {
   steps.sort((a, b) => compareIds(a.id, b.id));
   const producers = new Map<string, string[]>();
   for (const step of steps) {
-    checkInputs(step, parsed.inputs.get(step.id) ?? [], problems);
+    problems.push(...inputProblemsOf(step, parsed.inputs.get(step.id) ?? [], memo));
     const list = producers.get(step.targetArtifactId);
     if (list) list.push(step.id);
     else producers.set(step.targetArtifactId, [step.id]);
@@ -317,26 +395,143 @@ function chainFromRows(rows: readonly WalkRow[], artifactId: string): Chain {
   if (problems.length > 0 || target === undefined) throw chainProblemsError(artifactId, problems);
 
   const byId = new Map(steps.map((s) => [s.id, s]));
-  const artifactOf = (id: string) => artifacts.get(id) as Artifact; // every reference was checked above
+  const environmentStates = memo?.environmentStates ?? new Map<string | null, EnvironmentState>();
   const chainSteps = order.map((id): ChainStep => {
     const step = byId.get(id) as Step;
-    const multiInput = step.inputRows.length > 0;
-    const inputs: ChainInput[] = multiInput
-      ? step.inputRows.map((r) => ({ name: r.name, artifact: artifactOf(r.artifactId) }))
-      : step.sourceArtifactId === null
-        ? []
-        : [{ name: "source", artifact: artifactOf(step.sourceArtifactId) }];
-    return {
-      step,
-      target: artifactOf(step.targetArtifactId),
-      inputs,
-      multiInput,
-      environment: environmentStateOf(step.envHash, parsed.environments),
-      upstreamStepIds: [...new Set(dependencies.get(id) ?? [])],
-    };
+    return chainStepOf(step, artifacts, parsed.environments, dependencies.get(id) ?? [], {
+      environmentStates,
+      chainSteps: memo?.chainSteps,
+    });
   });
   const unproducedArtifacts = [...artifacts.values()]
     .filter((a) => !producers.has(a.id))
+    .sort((a, b) => compareIds(a.id, b.id));
+  return { target, steps: chainSteps, artifacts, unproducedArtifacts };
+}
+
+/**
+ * A step of a chain whose rows were all checked (every reference has its artifacts row). With
+ * `chainSteps` (walkChains), built once and shared by every chain holding the step.
+ */
+function chainStepOf(
+  step: Step,
+  artifacts: ReadonlyMap<string, Artifact>,
+  environments: ReadonlyMap<string, Environment>,
+  dependencies: readonly string[],
+  memo: {
+    environmentStates: Map<string | null, EnvironmentState>;
+    chainSteps?: Map<Step, ChainStep> | undefined;
+  },
+): ChainStep {
+  const known = memo.chainSteps?.get(step);
+  if (known !== undefined) return known;
+  const artifactOf = (id: string) => artifacts.get(id) as Artifact; // every reference was checked
+  const multiInput = step.inputRows.length > 0;
+  const inputs: ChainInput[] = multiInput
+    ? step.inputRows.map((r) => ({ name: r.name, artifact: artifactOf(r.artifactId) }))
+    : step.sourceArtifactId === null
+      ? []
+      : [{ name: "source", artifact: artifactOf(step.sourceArtifactId) }];
+  let environment = memo.environmentStates.get(step.envHash);
+  if (environment === undefined) {
+    environment = environmentStateOf(step.envHash, environments);
+    memo.environmentStates.set(step.envHash, environment);
+  }
+  const chainStep: ChainStep = {
+    step,
+    target: artifactOf(step.targetArtifactId),
+    inputs,
+    multiInput,
+    environment,
+    upstreamStepIds: [...new Set(dependencies)],
+  };
+  memo.chainSteps?.set(step, chainStep);
+  return chainStep;
+}
+
+/**
+ * The union of walkChains' rows, checked once: the rows on which no chain could find a problem
+ * (`clean`), and the union's steps in topological order (`position`). A chain made only of
+ * clean rows and ordered steps has no problem, and its steps in their union order are the
+ * order walkChain gives it: a chain holds every step upstream of each of its steps, so among
+ * them the union's ordering (ready steps by id) picks exactly what the chain's own would.
+ */
+interface UnionIndex {
+  clean: Set<WalkRow>;
+  position: Map<string, number>;
+  artifacts: Map<string, Artifact>;
+  environments: Map<string, Environment>;
+  dependencies: Map<string, string[]>;
+}
+
+function indexUnion(rows: readonly WalkRow[], memo: WalkMemo): UnionIndex {
+  const parts = rows.map((row) => ({ row, part: partOf(row, memo) }));
+  const artifacts = new Map<string, Artifact>();
+  const artifactIds = new Set<string>();
+  const environments = new Map<string, Environment>();
+  const producers = new Map<string, string[]>();
+  const stepCount = new Map<string, number>();
+  for (const { part } of parts) {
+    for (const [id, artifact] of part.artifacts) artifacts.set(id, artifact);
+    for (const id of part.artifactIds) artifactIds.add(id);
+    for (const [hash, environment] of part.environments) environments.set(hash, environment);
+    for (const step of part.steps) {
+      const list = producers.get(step.targetArtifactId);
+      if (list) list.push(step.id);
+      else producers.set(step.targetArtifactId, [step.id]);
+      stepCount.set(step.id, (stepCount.get(step.id) ?? 0) + 1);
+    }
+  }
+  const dependencies = new Map<string, string[]>();
+  const clean = new Set<WalkRow>();
+  for (const { row, part } of parts) {
+    let ok = part.problems.length === 0 && part.artifacts.has(row.artifact_id) && part.steps.length <= 1;
+    for (const step of part.steps) {
+      if (inputProblemsOf(step, part.inputs.get(step.id) ?? [], memo).length > 0) ok = false;
+      if (stepCount.get(step.id) !== 1) ok = false;
+      const deps: string[] = [];
+      for (const ref of referencesOf(step)) {
+        if (!artifactIds.has(ref.artifactId)) ok = false;
+        deps.push(...(producers.get(ref.artifactId) ?? []));
+      }
+      dependencies.set(step.id, deps);
+    }
+    if (ok) clean.add(row);
+  }
+  const { order } = topologicalOrder([...dependencies.keys()], dependencies);
+  const position = new Map(order.map((id, i) => [id, i]));
+  return { clean, position, artifacts, environments, dependencies };
+}
+
+/** One target's chain from a checked union, or undefined when chainFromRows must look closer. */
+function cleanChain(
+  own: readonly WalkRow[],
+  artifactId: string,
+  union: UnionIndex,
+  memo: WalkMemo,
+): Chain | undefined {
+  const artifacts = new Map<string, Artifact>();
+  const produced = new Set<string>();
+  const steps: Step[] = [];
+  for (const row of own) {
+    if (!union.clean.has(row)) return undefined;
+    const part = partOf(row, memo);
+    for (const [id, artifact] of part.artifacts) artifacts.set(id, artifact);
+    for (const step of part.steps) {
+      if (!union.position.has(step.id)) return undefined; // on or behind a cycle
+      steps.push(step);
+      produced.add(step.targetArtifactId);
+    }
+  }
+  const target = artifacts.get(artifactId);
+  if (target === undefined) return undefined;
+  const position = (step: Step) => union.position.get(step.id) ?? 0;
+  steps.sort((a, b) => position(a) - position(b));
+  const chainSteps = steps.map((step) =>
+    chainStepOf(step, union.artifacts, union.environments, union.dependencies.get(step.id) ?? [], memo),
+  );
+  const unproducedArtifacts = [...artifacts.values()]
+    .filter((a) => !produced.has(a.id))
     .sort((a, b) => compareIds(a.id, b.id));
   return { target, steps: chainSteps, artifacts, unproducedArtifacts };
 }

@@ -4,6 +4,8 @@ import {
   chainToJson,
   renderLineageTree,
   walkChain,
+  walkChains,
+  type Chain,
   type ChainProblem,
 } from "../../src/chain/index.js";
 import type { SqlClient } from "../../src/db/index.js";
@@ -302,6 +304,58 @@ describe.each(BACKENDS)("walkChain on %s", (backend) => {
           column: "processing_steps.target_artifact_id",
         },
       ]);
+    });
+  });
+
+  it("walkChains gives each target exactly walkChain's chain, or its error, clean or broken", async () => {
+    await withDb(async (db) => {
+      const f = fixtureFor(registry!, db);
+      await buildDiamondGraph(f);
+      // Downstream of the diamond: two figures sharing it, one through a second merge.
+      for (const id of ["fig-2", "both", "c1", "c2", "c3", "t", "y", "after-y", "x"])
+        await f.artifact(id, id);
+      await f.step({ id: "fork-2", source: "fig", target: "fig-2", stepType: "fork" });
+      await f.step({
+        id: "merge-2",
+        target: "both",
+        stepType: "merge",
+        inputs: [
+          { name: "a", artifactId: "fig-2" },
+          { name: "b", artifactId: "clean-b" },
+        ],
+      });
+      // A cycle with a clean-looking step downstream of it.
+      await f.step({ id: "s1", source: "c1", target: "c2", stepType: "fork" });
+      await f.step({ id: "s2", source: "c2", target: "c3", stepType: "fork" });
+      await f.step({ id: "s3", source: "c3", target: "c1", stepType: "fork" });
+      await f.step({ id: "s4", source: "c3", target: "t", stepType: "fork" });
+      // Two producers of y, one with a dangling source, and a step downstream of y.
+      await f.step({ id: "p1", source: "x", target: "y", stepType: "fork" });
+      await f.step({ id: "p2", source: "ghost", target: "y", stepType: "fork", inputHash: null });
+      await f.step({ id: "p3", source: "y", target: "after-y", stepType: "fork" });
+      const ids = (await db.query<{ id: string }>("SELECT id FROM artifacts ORDER BY id")).map((r) => r.id);
+      const shape = (c: Chain) => ({
+        target: c.target,
+        steps: c.steps,
+        artifacts: [...c.artifacts.entries()].sort(([a], [b]) => (a < b ? -1 : 1)),
+        unproduced: c.unproducedArtifacts,
+      });
+      // Several round trips (batchSize 3) whose chains overlap.
+      const chains = await walkChains(db, ids, 3);
+      let broken = 0;
+      for (const id of ids) {
+        const alone = await walkChain(db, id).catch((e: unknown) => e);
+        const batched = chains.get(id);
+        if (alone instanceof ReplayError) {
+          broken++;
+          expect(batched).toBeInstanceOf(ReplayError);
+          expect((batched as ReplayError).message).toBe(alone.message);
+          expect((batched as ReplayError).details).toEqual(alone.details);
+        } else {
+          expect(shape(batched as Chain)).toEqual(shape(alone as Chain));
+        }
+      }
+      expect(broken).toBe(6); // c1, c2, c3, t (the cycle), y and after-y
     });
   });
 
