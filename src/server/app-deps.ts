@@ -2,6 +2,7 @@
 import type { SqlClient } from "../db/index.js";
 import type { HostAllowList } from "./host-allow-list.js";
 import type { ReplayQueue } from "./replay-queue.js";
+import type { VerificationRunner } from "./verification-runner.js";
 
 export interface AppDeps {
   db: SqlClient;
@@ -19,6 +20,8 @@ export interface AppDeps {
   newReplayId?: (() => string) | undefined;
   /** Fastify's request log; off by default (tests, and serve prints its own lines). */
   logger?: boolean | undefined;
+  /** POST /api/verifications: queued for workers (PostgreSQL) or run here (embedded). */
+  verifications?: Pick<VerificationRunner, "submit"> | undefined;
   /** serve's log (stderr): every answer of 500 or more is written there with its stack. */
   log?: ((line: string) => void) | undefined;
 }

@@ -5,6 +5,7 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import type { AppDeps } from "./app-deps.js";
 import { registerApiRoutes } from "./api-routes.js";
+import { registerVerificationRoutes } from "./verification-routes.js";
 import { registerBadgeRoutes } from "./badge-routes.js";
 import { registerEvidenceRoutes } from "./evidence-routes.js";
 import { HttpProblem } from "./http-problem.js";
@@ -75,6 +76,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   installErrorHandlers(app, deps.log);
   registerApiRoutes(app, deps);
+  registerVerificationRoutes(app, deps);
   registerPageRoutes(app, deps);
   registerEvidenceRoutes(app, deps);
   registerBadgeRoutes(app, deps);

@@ -202,3 +202,40 @@ export const replayRowSchema = z.object({
   plan: z.unknown(),
 });
 export type ReplayRow = z.infer<typeof replayRowSchema>;
+
+export const verificationParamsSchema = z.object({
+  id: z.string().regex(/^v-[0-9A-Za-z-]{1,80}$/, "is not a batch id"),
+});
+
+/** POST /api/verifications: `verify`'s selection and options, in the API's snake case. */
+export const verificationBodySchema = z
+  .object({
+    artifact_ids: z.array(idSchema).max(100_000).optional(),
+    all: z.boolean().optional(),
+    type: z.string().min(1).max(200).optional(),
+    recorded_since: z.union([z.iso.date(), z.iso.datetime({ offset: true })]).optional(),
+    sample: z.number().int().min(1).max(10_000_000).optional(),
+    seed: z.string().min(1).max(200).optional(),
+    max_steps: z.number().int().min(1).max(100_000_000).optional(),
+    strict: z.boolean().optional(),
+    diff: z.boolean().optional(),
+  })
+  .strict()
+  .refine(
+    (b) =>
+      (b.artifact_ids?.length ?? 0) > 0 ||
+      b.all === true ||
+      b.type !== undefined ||
+      b.recorded_since !== undefined,
+    {
+      error: "nothing is selected: give artifact_ids, all, type or recorded_since",
+    },
+  )
+  .refine((b) => !(b.all === true && (b.artifact_ids?.length ?? 0) > 0), {
+    error: "name artifact_ids or give all, not both",
+  })
+  .refine((b) => (b.sample === undefined) === (b.seed === undefined), {
+    error: "sample and seed go together: the seed makes the sample reproducible",
+  });
+
+export type VerificationBody = z.infer<typeof verificationBodySchema>;

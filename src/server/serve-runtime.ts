@@ -15,7 +15,7 @@ import {
   type SqlClient,
 } from "../db/index.js";
 import { messageOf } from "../errors/index.js";
-import type { BatchSelection } from "../fleet/index.js";
+import { PgBossStepQueue, StepWorker, type BatchSelection } from "../fleet/index.js";
 import { pidAlive } from "../locks/index.js";
 import { VERSION } from "../version.js";
 import { buildApp } from "./app.js";
@@ -26,6 +26,7 @@ import { sweepOrphans, type SweepDeps } from "./orphan-sweep.js";
 import type { ReplayQueue } from "./replay-queue.js";
 import { queuedReplayIds, setJobId } from "./replay-store.js";
 import { ReplayWorker, type ReplayServicesLike, type WorkerDeps } from "./replay-worker.js";
+import { VerificationRunner } from "./verification-runner.js";
 import { VerifySchedule } from "./verify-schedule.js";
 import { newWorkerIdentity } from "./worker-identity.js";
 
@@ -96,6 +97,18 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let worker: ReplayWorker | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
   let schedule: VerifySchedule | undefined;
+  let steps: { worker: StepWorker; services: ReplayServicesLike } | undefined;
+  let verifications: VerificationRunner | undefined;
+  const stepsStopping = new AbortController();
+  /** The step worker hands its running steps back to the queue; its engine services go. */
+  const stopSteps = async () => {
+    const running = steps;
+    steps = undefined;
+    if (running === undefined) return;
+    stepsStopping.abort();
+    await running.worker.stop();
+    await running.services[Symbol.asyncDispose]();
+  };
   try {
     await migrate(db);
     // PGlite admits this process only: other commands go through it (src/db/registry-socket-server.ts).
@@ -167,6 +180,40 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       });
       await schedule.start();
     }
+    let stepQueue: PgBossStepQueue | undefined;
+    if (db.backend === "postgres") {
+      // Every serve is also a worker of queued batches (verify --queue, POST /api/verifications).
+      stepQueue = new PgBossStepQueue(db, { onError });
+      const services = await options.services(identity.id, stepsStopping.signal, db);
+      const stepWorker = new StepWorker({
+        db,
+        queue: stepQueue,
+        blobRoot: settings.blobRoot,
+        executor: services.executor,
+        images: services.images,
+        differ: services.differ,
+        toolVersion: VERSION,
+        owner: identity,
+        log,
+        preflight: () => services.preflight(),
+        reapDead:
+          engine === undefined
+            ? undefined
+            : async () => {
+                await engine.reapStale();
+              },
+      });
+      steps = { worker: stepWorker, services };
+      await stepWorker.start(concurrency);
+    }
+    verifications = new VerificationRunner({
+      db,
+      blobRoot: settings.blobRoot,
+      verificationsDir: path.join(settings.home, "verifications"),
+      stepQueue,
+      services: options.services,
+      log,
+    });
     if (queue.kind === "pg-boss") {
       // A job lost between the row's insert and pg-boss (a crash in between, a shutdown that
       // refused it) is sent again; a duplicate is harmless, the row is claimed once.
@@ -196,6 +243,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       apiToken: options.apiToken,
       hosts,
       log,
+      verifications,
     });
     await app.listen({ host, port: options.port });
     const address = app.server.address();
@@ -212,6 +260,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const runningQueue = queue;
     const runningShare = share;
     const runningSchedule = schedule;
+    const runningVerifications = verifications;
     const close = (reason = "the server is shutting down") => {
       closing ??= (async () => {
         clearInterval(sweepTimer);
@@ -219,6 +268,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
           log(`http: ${messageOf(error)}`);
         });
         await runningSchedule?.stop();
+        await runningVerifications.stop();
+        await stopSteps();
         await activeWorker.drain(reason);
         await runningQueue.stop().catch((error: unknown) => {
           log(`queue: ${messageOf(error)}`);
@@ -231,6 +282,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     return { url, host, port, app, db, close, absorbCrash: (error) => activeWorker.absorbCrash(error) };
   } catch (error) {
     clearInterval(sweepTimer);
+    await verifications?.stop().catch(() => undefined);
+    await stopSteps().catch(() => undefined);
     await schedule?.stop().catch(() => undefined);
     await worker?.drain("the server failed to start").catch(() => undefined);
     await queue?.stop().catch(() => undefined);

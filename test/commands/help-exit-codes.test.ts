@@ -27,6 +27,7 @@ const EXPECTED: Record<string, number[]> = {
   show: [0, 2, 3, 4, 5, 70],
   serve: [0, 2, 3, 70, 130, 143],
   verify: [0, 1, 2, 3, 4, 5, 6, 70, 130, 143],
+  worker: [2, 3, 70, 130, 143],
   history: [0, 2, 3, 70],
 };
 
