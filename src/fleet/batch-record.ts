@@ -99,7 +99,7 @@ const rowSchema = z.object({
   id: z.string(),
   trigger: z.enum(["command", "schedule"]),
   selection: z.string(),
-  status: z.enum(["running", "finished", "interrupted", "failed"]),
+  status: z.enum(["queued", "running", "finished", "interrupted", "failed"]),
   verdict: z.enum(["reproduced", "not_reproduced"]).nullable(),
   summary: z
     .object({
