@@ -35,9 +35,126 @@ export const PROVENANCE_WALK_SQL = walkSql("SELECT $1::text");
 
 /**
  * The same walk from many artifacts at once (`$1`: a JSON array of ids): the union of their
- * chains in one round trip, each shared row once (`verify`).
+ * chains in one round trip, each shared row once (`verify`). A union is 100,000s of rows, so
+ * its rows are plain columns, not jsonb built and parsed per row: one row per collected id and
+ * step producing it (`s_id` NULL when none), each column as `to_jsonb(row)` would give it
+ * (timestamps as to_jsonb's text; jsonb, text and numbers as such), the step's input rows as
+ * jsonb (few), and each environments row once (on the first step using its env_hash), not once
+ * per step. unionWalkRows puts them back into the rows PROVENANCE_WALK_SQL returns.
  */
-export const UNION_WALK_SQL = walkSql("SELECT jsonb_array_elements_text($1::jsonb)");
+export const UNION_WALK_SQL = `
+WITH RECURSIVE ${walkCte("SELECT jsonb_array_elements_text($1::jsonb)")}
+SELECT
+  w.artifact_id,
+  a.id IS NOT NULL AS a_exists, a.artifact_type AS a_artifact_type, a.title AS a_title,
+  a.content_hash AS a_content_hash, a.size_bytes AS a_size_bytes, a.media_type AS a_media_type,
+  to_jsonb(a.created_at) #>> '{}' AS a_created_at, a.metadata AS a_metadata,
+  s.id AS s_id, s.source_artifact_id AS s_source_artifact_id, s.target_artifact_id AS s_target_artifact_id,
+  s.step_type AS s_step_type, s.method AS s_method, s.parameters AS s_parameters,
+  s.input_hash AS s_input_hash, s.env_hash AS s_env_hash, s.trace_id AS s_trace_id,
+  to_jsonb(s.started_at) #>> '{}' AS s_started_at, to_jsonb(s.completed_at) #>> '{}' AS s_completed_at,
+  (SELECT jsonb_agg(to_jsonb(i)) FROM processing_step_inputs i WHERE i.step_id = s.id) AS s_inputs,
+  CASE WHEN s.id IS NOT NULL AND row_number() OVER (PARTITION BY s.env_hash ORDER BY s.id) = 1
+    THEN (SELECT to_jsonb(e) FROM environments e WHERE e.env_hash = s.env_hash) END AS environment
+FROM walk w
+LEFT JOIN LATERAL (SELECT * FROM artifacts a WHERE a.id = w.artifact_id) a ON true
+LEFT JOIN LATERAL (SELECT * FROM processing_steps s WHERE s.target_artifact_id = w.artifact_id) s ON true`;
+
+/** One row of UNION_WALK_SQL. */
+interface UnionWalkRow {
+  artifact_id: string;
+  a_exists: boolean;
+  a_artifact_type: unknown;
+  a_title: unknown;
+  a_content_hash: unknown;
+  a_size_bytes: unknown;
+  a_media_type: unknown;
+  a_created_at: unknown;
+  a_metadata: unknown;
+  s_id: unknown;
+  s_source_artifact_id: unknown;
+  s_target_artifact_id: unknown;
+  s_step_type: unknown;
+  s_method: unknown;
+  s_parameters: unknown;
+  s_input_hash: unknown;
+  s_env_hash: unknown;
+  s_trace_id: unknown;
+  s_started_at: unknown;
+  s_completed_at: unknown;
+  s_inputs: unknown;
+  environment: unknown;
+}
+
+/**
+ * UNION_WALK_SQL's rows as PROVENANCE_WALK_SQL's: the same values under the same keys, each
+ * environments row shared by the steps naming its env_hash. Rows whose id is already in
+ * `into` (an earlier round trip) are skipped.
+ */
+function unionWalkRows(rows: readonly UnionWalkRow[], into: Map<string, WalkRow>): void {
+  const fresh = new Map<string, WalkRow>();
+  const steps: { step: Record<string, unknown>; producer: RawProducer }[] = [];
+  const environments = new Map<unknown, unknown>();
+  for (const r of rows) {
+    if (into.has(r.artifact_id)) continue;
+    let row = fresh.get(r.artifact_id);
+    if (row === undefined) {
+      row = {
+        artifact_id: r.artifact_id,
+        artifact: r.a_exists
+          ? {
+              id: r.artifact_id,
+              artifact_type: r.a_artifact_type,
+              title: r.a_title,
+              content_hash: r.a_content_hash,
+              size_bytes: r.a_size_bytes,
+              media_type: r.a_media_type,
+              created_at: r.a_created_at,
+              metadata: r.a_metadata,
+            }
+          : null,
+        producers: null,
+      };
+      fresh.set(r.artifact_id, row);
+    }
+    if (r.s_id === null || r.s_id === undefined) continue;
+    const step = {
+      id: r.s_id,
+      source_artifact_id: r.s_source_artifact_id,
+      target_artifact_id: r.s_target_artifact_id,
+      step_type: r.s_step_type,
+      method: r.s_method,
+      parameters: r.s_parameters,
+      input_hash: r.s_input_hash,
+      env_hash: r.s_env_hash,
+      trace_id: r.s_trace_id,
+      started_at: r.s_started_at,
+      completed_at: r.s_completed_at,
+    };
+    const producer: RawProducer = { step, inputs: r.s_inputs, environment: null };
+    if (r.environment !== null && r.environment !== undefined) environments.set(r.s_env_hash, r.environment);
+    steps.push({ step, producer });
+    if (Array.isArray(row.producers)) (row.producers as RawProducer[]).push(producer);
+    else row.producers = [producer];
+  }
+  for (const { step, producer } of steps) producer.environment = environments.get(step.env_hash) ?? null;
+  for (const [id, row] of fresh) into.set(id, row);
+}
+
+function walkCte(seed: string): string {
+  return `walk(artifact_id) AS (
+    ${seed}
+  UNION
+    SELECT up.artifact_id
+    FROM walk
+    JOIN processing_steps s ON s.target_artifact_id = walk.artifact_id
+    CROSS JOIN LATERAL (
+        SELECT s.source_artifact_id WHERE s.source_artifact_id IS NOT NULL
+      UNION ALL
+        SELECT i.artifact_id FROM processing_step_inputs i WHERE i.step_id = s.id
+    ) AS up(artifact_id)
+)`;
+}
 
 function walkSql(seed: string): string {
   return `
@@ -114,6 +231,26 @@ function arrayOf(value: unknown): unknown[] {
   return Array.isArray(value) ? (value as unknown[]) : [];
 }
 
+/**
+ * Environments rows validated once per row object: the union walk gives every step using an
+ * env_hash the same object.
+ */
+const parsedEnvironments = new WeakMap<object, ReturnType<typeof parseEnvironment1>>();
+
+function parseEnvironment1(raw: unknown) {
+  return parseRow(environmentRowSchema, "environments", keyOf(raw, "env_hash"), raw);
+}
+
+function parseEnvironment(raw: unknown): ReturnType<typeof parseEnvironment1> {
+  if (typeof raw !== "object" || raw === null) return parseEnvironment1(raw);
+  let parsed = parsedEnvironments.get(raw);
+  if (parsed === undefined) {
+    parsed = parseEnvironment1(raw);
+    parsedEnvironments.set(raw, parsed);
+  }
+  return parsed;
+}
+
 function parseProducer(raw: RawProducer, parsed: ParsedRows): void {
   const stepId = keyOf(raw.step, "id");
   const step = parseRow(stepRowSchema, "processing_steps", stepId, raw.step);
@@ -131,12 +268,7 @@ function parseProducer(raw: RawProducer, parsed: ParsedRows): void {
     else parsed.inputs.set(input.value.stepId, [input.value]);
   }
   if (raw.environment !== null && raw.environment !== undefined) {
-    const environment = parseRow(
-      environmentRowSchema,
-      "environments",
-      keyOf(raw.environment, "env_hash"),
-      raw.environment,
-    );
+    const environment = parseEnvironment(raw.environment);
     // A malformed environments row is an environment problem of the steps using it (they see
     // it as missing), not a reason to fail the whole walk.
     if (environment.ok) parsed.environments.set(environment.value.envHash, environment.value);
@@ -293,11 +425,10 @@ export async function walkChains(
   const batches: string[][] = [];
   for (let i = 0; i < artifactIds.length; i += batchSize) batches.push(artifactIds.slice(i, i + batchSize));
   const results = await Promise.all(
-    batches.map((ids) => db.query<WalkRow>(UNION_WALK_SQL, [JSON.stringify(ids)])),
+    batches.map((ids) => db.query<UnionWalkRow>(UNION_WALK_SQL, [JSON.stringify(ids)])),
   );
   const byId = new Map<string, WalkRow>();
-  for (const rows of results)
-    for (const row of rows) if (!byId.has(row.artifact_id)) byId.set(row.artifact_id, row);
+  for (const rows of results) unionWalkRows(rows, byId);
   const chains = new Map<string, Chain | ReplayError>();
   const memo: WalkMemo = {
     rows: new Map(),

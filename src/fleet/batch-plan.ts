@@ -60,8 +60,10 @@ export async function planBatch(
       leftOut.push({ artifactId, steps: chain.steps.length });
       continue;
     }
-    const added = chain.steps.filter((cs) => !union.has(cs.step.id)).length;
-    if (maxSteps !== undefined && union.size + added > maxSteps) {
+    if (
+      maxSteps !== undefined &&
+      union.size + chain.steps.filter((cs) => !union.has(cs.step.id)).length > maxSteps
+    ) {
       leftOut.push({ artifactId, steps: chain.steps.length });
       continue;
     }
