@@ -73,6 +73,8 @@ function progressExitCode(p: BatchProgress): number {
   return p.status === "finished" && p.verdict === "reproduced" ? 0 : 1;
 }
 
+const STATUS_POLL_MS = 250;
+
 /** Prints the batch's state (or, with `wait`, its end); returns the exit code. */
 export async function showStatus(
   db: SqlClient,
@@ -81,7 +83,9 @@ export async function showStatus(
 ): Promise<number> {
   let progress = await batchProgress(db, batchId);
   while (options.wait && !batchEnded(progress) && !options.signal.aborted) {
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // A quarter of a second: the batch's end is seen ~0.1 s after it on average, not ~0.5 s
+    // (benchmark 13); each poll is three indexed queries.
+    await new Promise((resolve) => setTimeout(resolve, STATUS_POLL_MS));
     progress = await batchProgress(db, batchId);
   }
   if (options.json) {

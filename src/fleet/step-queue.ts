@@ -43,6 +43,11 @@ export interface StepJobQueue {
   workFinalize(handler: (batchId: string) => Promise<void>): Promise<void>;
   /** Fails a job's attempt (its worker is gone): pg-boss gives it to the next worker. */
   retry(jobId: string, reason: string): Promise<void>;
+  /**
+   * Jobs were sent (and committed) by this process: its idle pollers fetch now instead of at
+   * their next poll. Optional: a queue without it finds them at its next poll.
+   */
+  wake?(): void;
   /** Stops taking jobs; running handlers are the caller's to end. */
   stopWorking(): Promise<void>;
   stop(): Promise<void>;
@@ -68,6 +73,8 @@ export interface PgBossStepQueueOptions {
 export class PgBossStepQueue implements StepJobQueue {
   private readonly boss: PgBoss;
   private started = false;
+  /** pg-boss's ids of this process's pollers, for notifyWorker. */
+  private readonly workerIds = new Set<string>();
 
   constructor(
     db: SqlClient,
@@ -148,26 +155,35 @@ export class PgBossStepQueue implements StepJobQueue {
     handler: (job: StepJob, jobId: string) => Promise<void>,
   ): Promise<void> {
     for (let i = 0; i < Math.max(1, concurrency); i++) {
-      await this.boss.work(
+      let id = "";
+      id = await this.boss.work(
         STEP_JOB_QUEUE,
         { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 0.5 },
         async (jobs) => {
-          for (const job of jobs) {
-            const data = stepJobSchema.safeParse(job.data);
-            // A job we cannot read is completed (and logged): retrying it cannot help.
-            if (!data.success) {
-              this.options.onError(new Error(`step job ${job.id} is malformed: ${data.error.message}`));
-              continue;
+          try {
+            for (const job of jobs) {
+              const data = stepJobSchema.safeParse(job.data);
+              // A job we cannot read is completed (and logged): retrying it cannot help.
+              if (!data.success) {
+                this.options.onError(new Error(`step job ${job.id} is malformed: ${data.error.message}`));
+                continue;
+              }
+              await handler({ batchId: data.data.batch_id, stepId: data.data.step_id }, job.id);
             }
-            await handler({ batchId: data.data.batch_id, stepId: data.data.step_id }, job.id);
+          } finally {
+            // A poller that found a job fetches again at once: pg-boss would otherwise wait out
+            // the rest of its polling interval after a job shorter than it (an ingest step, a
+            // step found taken), with more jobs waiting. One that finds none waits as before.
+            if (jobs.length > 0) this.boss.notifyWorker(id);
           }
         },
       );
+      this.workerIds.add(id);
     }
   }
 
   async workFinalize(handler: (batchId: string) => Promise<void>): Promise<void> {
-    await this.boss.work(
+    const id = await this.boss.work(
       FINALIZE_JOB_QUEUE,
       { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 0.5 },
       async (jobs) => {
@@ -181,6 +197,11 @@ export class PgBossStepQueue implements StepJobQueue {
         }
       },
     );
+    this.workerIds.add(id);
+  }
+
+  wake(): void {
+    for (const id of this.workerIds) this.boss.notifyWorker(id);
   }
 
   async retry(jobId: string, reason: string): Promise<void> {
@@ -190,6 +211,7 @@ export class PgBossStepQueue implements StepJobQueue {
   async stopWorking(): Promise<void> {
     await this.boss.offWork(STEP_JOB_QUEUE);
     await this.boss.offWork(FINALIZE_JOB_QUEUE);
+    this.workerIds.clear();
   }
 
   async stop(): Promise<void> {

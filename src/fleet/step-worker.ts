@@ -329,6 +329,8 @@ export class StepWorker {
       if (recorded.complete) await queue.sendFinalize(job.batchId, tx);
       return recorded;
     });
+    // Committed: this process's idle pollers take what it queued now, not at their next poll.
+    if (result.unblocked.length > 0 || result.complete) queue.wake?.();
     if (!result.recorded) {
       log(
         `batch ${job.batchId}: step ${job.stepId} was taken by another worker meanwhile; this replay is dropped`,
