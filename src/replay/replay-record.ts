@@ -169,8 +169,10 @@ export async function finishReplayRecord(
   exitCode: number,
 ): Promise<void> {
   await db.query(
+    // A replay recorded failed (a crash the server absorbed) stays failed: its own wind-down,
+    // which sees only an aborted signal, would otherwise call it interrupted.
     `UPDATE replay_runner.replays SET status = $2, verdict = $3, manifest = $4, exit_code = $5, finished_at = now()
-     WHERE id = $1`,
+     WHERE id = $1 AND status <> 'failed'`,
     [manifest.replay_id, statusOf(manifest), verdictOf(manifest), JSON.stringify(manifest), exitCode],
   );
 }

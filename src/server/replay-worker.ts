@@ -127,6 +127,8 @@ export class ReplayWorker {
     );
     if (active.crash === undefined) {
       active.crash = e;
+      // Recorded at once, so that no reader sees the wind-down's "interrupted" first.
+      void this.recordCrash(replayId, e);
       active.controller.abort(e);
       active.crashed();
     }

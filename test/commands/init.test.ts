@@ -101,6 +101,7 @@ describe.each(BACKENDS)("replay-runner init on %s", (backend) => {
       "public.processing_step_inputs",
       "public.processing_steps",
       "replay_runner.artifact_history",
+      "replay_runner.batch_steps",
       "replay_runner.image_cache",
       "replay_runner.replays",
       "replay_runner.reproduced_images",
