@@ -13,7 +13,14 @@ import { BlobStore } from "../../src/blobs/index.js";
 import { RegistryFixture } from "../support/registry-fixture.js";
 import { BACKENDS, createTestRegistry, type TestRegistry } from "../support/test-registry.js";
 import { RAW, seedServedChain } from "./served-chain.js";
-import { apiOf, startServe, waitForReplay, type ReplayStatus, type ServeProcess } from "./serve-process.js";
+import {
+  apiOf,
+  startServe,
+  waitFor,
+  waitForReplay,
+  type ReplayStatus,
+  type ServeProcess,
+} from "./serve-process.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const VITE_NODE = path.resolve(here, "../../node_modules/vite-node/vite-node.mjs");
@@ -103,7 +110,12 @@ describe.each(BACKENDS)("errors inside a replay (%s)", (backend) => {
         message: "internal error: the replay crashed: boom: a rejection nobody handles",
       },
     });
-    // Both are logged with their stacks, as this replay's.
+    // Both are logged with their stacks, as this replay's (the timer's 10 ms later: the failed
+    // row is recorded at the first error, so the second may still be on its way).
+    await waitFor(
+      () => server.output().includes("boom: thrown from a timer inside the replay"),
+      "the timer's crash",
+    );
     for (const what of ["a rejection nobody handles", "thrown from a timer inside the replay"]) {
       expect(server.output()).toMatch(
         new RegExp(
