@@ -158,18 +158,7 @@ function walkCte(seed: string): string {
 
 function walkSql(seed: string): string {
   return `
-WITH RECURSIVE walk(artifact_id) AS (
-    ${seed}
-  UNION
-    SELECT up.artifact_id
-    FROM walk
-    JOIN processing_steps s ON s.target_artifact_id = walk.artifact_id
-    CROSS JOIN LATERAL (
-        SELECT s.source_artifact_id WHERE s.source_artifact_id IS NOT NULL
-      UNION ALL
-        SELECT i.artifact_id FROM processing_step_inputs i WHERE i.step_id = s.id
-    ) AS up(artifact_id)
-)
+WITH RECURSIVE ${walkCte(seed)}
 SELECT
   w.artifact_id,
   (SELECT to_jsonb(a) FROM artifacts a WHERE a.id = w.artifact_id) AS artifact,

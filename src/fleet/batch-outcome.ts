@@ -12,6 +12,7 @@ import {
   buildManifest,
   historyEntryOf,
   markDivergence,
+  plainOptions,
   safeFileName,
   type Manifest,
   type ManifestStep,
@@ -61,14 +62,7 @@ function targetRow(shared: ManifestStep, fromManifest: string): ManifestStep {
 export async function writeBatchOutcome(parts: BatchOutcomeParts): Promise<BatchOutcome> {
   const { db, out, plan, options } = parts;
   const rowOf = new Map(parts.rows.map((r) => [r.step_id, r]));
-  const manifestOptions: Manifest["options"] = {
-    from: null,
-    strict: options.strict,
-    diff: options.diff,
-    jobs: options.jobs,
-    triage: "off",
-    repeat: 2,
-  };
+  const manifestOptions = plainOptions(options);
   const written: { manifest: Manifest; file: string }[] = [];
   for (const target of plan.targets) {
     written.push(await writeTargetManifest(parts, target, rowOf, manifestOptions));

@@ -5,7 +5,13 @@
  */
 import { z } from "zod";
 import type { SqlQueryable } from "../db/index.js";
-import { OWNER_HEARTBEAT_MS, ownerGone, processOwner, type OwnerJudge } from "../replay/index.js";
+import {
+  OWNER_HEARTBEAT_MS,
+  STALE_HEARTBEAT_SQL,
+  ownerGone,
+  processOwner,
+  type OwnerJudge,
+} from "../replay/index.js";
 import type { BatchReport } from "./batch-report.js";
 
 export type BatchTrigger = "command" | "schedule";
@@ -57,7 +63,7 @@ export async function interruptOrphanedBatches(
     stale: boolean;
   }>(
     `SELECT id, worker_id, worker_host, worker_pid,
-       (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => $1::double precision)) AS stale
+       ${STALE_HEARTBEAT_SQL}
      FROM replay_runner.verifications WHERE status = 'running'`,
     [judge.staleSeconds],
   );

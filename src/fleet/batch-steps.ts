@@ -7,7 +7,7 @@
  * finishing at once cannot both miss their child.
  */
 import type { SqlQueryable } from "../db/index.js";
-import type { ManifestStep, ReplayOwner } from "../replay/index.js";
+import { STALE_HEARTBEAT_SQL, type ManifestStep, type ReplayOwner } from "../replay/index.js";
 
 /** A step whose workers died this many times is recorded failed, so the batch still ends. */
 export const MAX_STEP_ATTEMPTS = 3;
@@ -213,7 +213,7 @@ export interface RunningStepRow {
 export async function runningSteps(db: SqlQueryable, staleSeconds: number): Promise<RunningStepRow[]> {
   return db.query<RunningStepRow>(
     `SELECT batch_id, step_id, job_id, attempts, target_artifact_id, worker_id, worker_host, worker_pid,
-       (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => $1::double precision)) AS stale
+       ${STALE_HEARTBEAT_SQL}
      FROM replay_runner.batch_steps WHERE status = 'running'`,
     [staleSeconds],
   );

@@ -7,13 +7,11 @@
  */
 import PgBoss from "pg-boss";
 import { z } from "zod";
-import type { SqlClient, SqlQueryable } from "../db/index.js";
+import { PG_BOSS_SCHEMA, pgBossExecutor, type SqlClient, type SqlQueryable } from "../db/index.js";
 import { ReplayError, messageOf } from "../errors/index.js";
 
 export const STEP_JOB_QUEUE = "replay-runner-batch-steps";
 export const FINALIZE_JOB_QUEUE = "replay-runner-batch-finalize";
-/** The same schema as serve's replay jobs (src/server/job-queue-postgres.ts). */
-const PG_BOSS_SCHEMA = "replay_runner_jobs";
 
 /**
  * Attempts of one job. A worker that stops hands its step back (a failed attempt); one that
@@ -53,18 +51,6 @@ export interface StepJobQueue {
   stop(): Promise<void>;
 }
 
-function executorOf(db: SqlQueryable): {
-  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
-} {
-  return {
-    async executeSql(text: string, values?: unknown[]) {
-      // A multi-statement text (pg-boss's migrations, locked maintenance) yields no rows.
-      const rows = await db.query(text, (values ?? []) as never[]);
-      return { rows: Array.isArray(rows) ? rows : [] };
-    },
-  };
-}
-
 export interface PgBossStepQueueOptions {
   onError: (error: unknown) => void;
   pollingIntervalSeconds?: number | undefined;
@@ -85,7 +71,7 @@ export class PgBossStepQueue implements StepJobQueue {
         hint: "Set REPLAY_DATABASE_URL to the PostgreSQL registry; on the embedded registry `verify` runs the batch in one process.",
       });
     this.boss = new PgBoss({
-      db: executorOf(db),
+      db: pgBossExecutor(db),
       schema: PG_BOSS_SCHEMA,
       migrate: true,
       supervise: true,
@@ -131,7 +117,7 @@ export class PgBossStepQueue implements StepJobQueue {
         retryLimit: JOB_RETRIES,
         retryDelay: 0,
         expireInSeconds: STEP_EXPIRY_SECONDS,
-        ...(tx === undefined ? {} : { db: executorOf(tx) }),
+        ...(tx === undefined ? {} : { db: pgBossExecutor(tx) }),
       },
     );
   }
@@ -145,7 +131,7 @@ export class PgBossStepQueue implements StepJobQueue {
         retryLimit: JOB_RETRIES,
         retryDelay: 1,
         expireInSeconds: 3600,
-        ...(tx === undefined ? {} : { db: executorOf(tx) }),
+        ...(tx === undefined ? {} : { db: pgBossExecutor(tx) }),
       },
     );
   }

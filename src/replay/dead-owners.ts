@@ -15,6 +15,13 @@ import type { SqlClient, SqlQueryable } from "../db/index.js";
 import { pidAlive } from "../locks/index.js";
 import { processOwner, type ReplayOwner } from "./replay-record.js";
 
+/**
+ * The `stale` column every owner query selects: whether the row's heartbeat is older than the
+ * query's first parameter, in seconds (or missing).
+ */
+export const STALE_HEARTBEAT_SQL =
+  "(heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => $1::double precision)) AS stale";
+
 /** A row whose process has been silent this long is judged gone (heartbeats: every 5 s). */
 export const OWNER_STALE_SECONDS = 30;
 
@@ -51,7 +58,7 @@ export async function runningReplayOwners(
 ): Promise<OrphanRow[]> {
   const rows = await db.query<OrphanRow>(
     `SELECT id, worker_id, worker_host, worker_pid, submitted_via,
-       (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => $1::double precision)) AS stale
+       ${STALE_HEARTBEAT_SQL}
      FROM replay_runner.replays WHERE status = 'running' AND ($2::boolean OR submitted_via IS NULL)`,
     [staleSeconds, includeServed],
   );

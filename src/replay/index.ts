@@ -23,6 +23,7 @@ export {
 export type { ReplayOwner, ReplayRecord, ReplayStatus, ReplayVerdict } from "./replay-record.js";
 export {
   OWNER_STALE_SECONDS,
+  STALE_HEARTBEAT_SQL,
   interruptOrphanedReplays,
   localJudge,
   ownerGone,

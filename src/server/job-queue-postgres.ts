@@ -10,13 +10,12 @@
  */
 import PgBoss from "pg-boss";
 import { z } from "zod";
-import type { SqlClient } from "../db/index.js";
+import { PG_BOSS_SCHEMA, pgBossExecutor, type SqlClient } from "../db/index.js";
 import { ReplayError, messageOf } from "../errors/index.js";
 import type { ReplayJobHandler, ReplayQueue } from "./replay-queue.js";
 
 export const REPLAY_JOB_QUEUE = "replay-runner-replays";
-/** pg-boss's own tables, in a schema of replay-runner's (the contract's tables stay untouched). */
-export const PG_BOSS_SCHEMA = "replay_runner_jobs";
+export { PG_BOSS_SCHEMA };
 
 const jobDataSchema = z.object({ replay_id: z.string().min(1) });
 
@@ -42,13 +41,7 @@ export class PgBossReplayQueue implements ReplayQueue {
     private readonly options: PostgresQueueOptions,
   ) {
     this.boss = new PgBoss({
-      db: {
-        async executeSql(text: string, values?: unknown[]) {
-          // A multi-statement text (pg-boss's migrations, locked maintenance) yields no rows.
-          const rows = await db.query(text, (values ?? []) as never[]);
-          return { rows: Array.isArray(rows) ? rows : [] };
-        },
-      },
+      db: pgBossExecutor(db),
       schema: PG_BOSS_SCHEMA,
       migrate: true,
       supervise: true,

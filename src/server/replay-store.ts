@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { SqlClient, SqlQueryable } from "../db/index.js";
 import { ReplayError } from "../errors/index.js";
+import { STALE_HEARTBEAT_SQL } from "../replay/index.js";
 import {
   manifestSchema,
   planEntrySchema,
@@ -262,7 +263,7 @@ export async function runningServedReplays(
   staleSeconds: number,
 ): Promise<(ReplayRow & { stale: boolean })[]> {
   const rows = await db.query(
-    `SELECT ${COLUMNS}, (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => $1)) AS stale
+    `SELECT ${COLUMNS}, ${STALE_HEARTBEAT_SQL}
      FROM replay_runner.replays WHERE status = 'running' AND submitted_via = 'api'`,
     [staleSeconds],
   );

@@ -5,17 +5,15 @@
  */
 import path from "node:path";
 import type { SqlClient } from "../db/index.js";
-import { messageOf } from "../errors/index.js";
 import {
   enqueueBatch,
   newBatchId,
-  runBatch,
   selectTargets,
   type BatchSelection,
   type StepJobQueue,
 } from "../fleet/index.js";
-import { VERSION } from "../version.js";
 import type { ReplayServicesLike } from "./replay-worker.js";
+import { runServedBatch } from "./served-batch.js";
 
 export interface VerificationRunnerDeps {
   db: SqlClient;
@@ -41,7 +39,7 @@ export class VerificationRunner {
   constructor(private readonly deps: VerificationRunnerDeps) {}
 
   async submit(batch: BatchSelection & { strict: boolean; diff: boolean }): Promise<SubmittedBatch> {
-    const { db, stepQueue, log } = this.deps;
+    const { db, stepQueue } = this.deps;
     const batchId = newBatchId();
     const outDir = path.join(this.deps.verificationsDir, batchId);
     if (stepQueue !== undefined) {
@@ -54,28 +52,7 @@ export class VerificationRunner {
     // What the selection names is checked before the answer (an unknown id is a 404, not a log line).
     await selectTargets(db, batch.selection);
     const signal = this.stopping.signal;
-    const run = (async () => {
-      try {
-        await using services = await this.deps.services(batchId, signal, db);
-        const { report } = await runBatch(
-          {
-            db,
-            blobRoot: this.deps.blobRoot,
-            executor: services.executor,
-            images: services.images,
-            differ: services.differ,
-            preflight: () => services.preflight(),
-            toolVersion: VERSION,
-          },
-          { ...batch, outDir, batchId, signal },
-        );
-        log(
-          `batch ${batchId}: ${report.status}, ${report.summary.reproduced} of ${report.summary.targets} target(s) reproduced`,
-        );
-      } catch (error) {
-        log(`batch ${batchId} failed: ${messageOf(error)}`);
-      }
-    })();
+    const run = runServedBatch(this.deps, { ...batch, outDir, batchId, signal }, "batch");
     this.running.add(run);
     void run.finally(() => this.running.delete(run));
     return { batchId, queued: false };

@@ -8,11 +8,10 @@
 import path from "node:path";
 import { z } from "zod";
 import type { SqlClient } from "../db/index.js";
-import { messageOf } from "../errors/index.js";
-import { describeSelection, newBatchId, runBatch, type BatchSelection } from "../fleet/index.js";
-import { VERSION } from "../version.js";
+import { describeSelection, newBatchId, type BatchSelection } from "../fleet/index.js";
 import type { PgBossReplayQueue, RepeatingJob } from "./job-queue-postgres.js";
 import type { ReplayServicesLike } from "./replay-worker.js";
+import { runServedBatch } from "./served-batch.js";
 
 export const VERIFY_JOB_QUEUE = "replay-runner-verifications";
 
@@ -116,38 +115,20 @@ export class VerifySchedule {
   /** One batch; its failure is logged (and on its row), never the server's. */
   private runOnce({ selection, maxSteps }: BatchSelection): Promise<void> {
     if (this.stopping.signal.aborted) return Promise.resolve();
-    const { db, log } = this.deps;
     const batchId = newBatchId();
     const signal = this.stopping.signal;
-    const run = (async () => {
-      try {
-        await using services = await this.deps.services(batchId, signal, db);
-        const { report } = await runBatch(
-          {
-            db,
-            blobRoot: this.deps.blobRoot,
-            executor: services.executor,
-            images: services.images,
-            differ: services.differ,
-            preflight: () => services.preflight(),
-            toolVersion: VERSION,
-          },
-          {
-            selection,
-            maxSteps,
-            outDir: path.join(this.deps.verificationsDir, batchId),
-            batchId,
-            signal,
-            trigger: "schedule",
-          },
-        );
-        log(
-          `scheduled batch ${batchId}: ${report.status}, ${report.summary.reproduced} of ${report.summary.targets} target(s) reproduced`,
-        );
-      } catch (error) {
-        log(`scheduled batch ${batchId} failed: ${messageOf(error)}`);
-      }
-    })();
+    const run = runServedBatch(
+      this.deps,
+      {
+        selection,
+        maxSteps,
+        outDir: path.join(this.deps.verificationsDir, batchId),
+        batchId,
+        signal,
+        trigger: "schedule",
+      },
+      "scheduled batch",
+    );
     this.running = run;
     return run;
   }
