@@ -32,14 +32,16 @@ describe("the built-in diff stands in when diffoscope cannot run", () => {
     await registry.with(async (db) => {
       const f = new RegistryFixture(db, new BlobStore(registry.blobRoot));
       await seedSciencePayloads(f);
-      // A PNG of 3000×3000 pixels: sng's dump of it takes diffoscope longer than 1 s, even on an idle machine.
-      await f.artifact("slow-b.png", await pngBomb(1, 3000));
+      // A PNG of 10000×10000 pixels: diffoscope needs about 6 s for it here (sng's dump, then the
+      // diff), so its 1 s wall clock stops it on any machine. 3000×3000 took about 1 s, and CI's
+      // faster machine finished it within the limit.
+      await f.artifact("slow-b.png", await pngBomb(1, 10_000));
       await f.step({ id: "s-slow-b.png", target: "slow-b.png", stepType: "ingest", inputHash: null });
       await f.scriptStep({
         id: "s-slow",
         source: "slow-b.png",
         target: "slow.png",
-        payload: await pngBomb(0, 3000),
+        payload: await pngBomb(0, 10_000),
         script: COPY_SCRIPT,
       });
     });
