@@ -1,4 +1,12 @@
-export { walkChain, walkChains, PROVENANCE_WALK_SQL, UNION_WALK_SQL } from "./provenance-walk.js";
+export {
+  walkChain,
+  walkChains,
+  walkUnion,
+  PROVENANCE_WALK_SQL,
+  UNION_ENVIRONMENTS_SQL,
+  UNION_WALK_SQL,
+} from "./provenance-walk.js";
+export type { ChainUnion } from "./provenance-walk.js";
 export { renderLineageTree, environmentLabel } from "./lineage-tree.js";
 export type { TreeOptions, TreeStyle } from "./lineage-tree.js";
 export { chainToJson, artifactToJson, environmentToJson } from "./chain-json.js";

@@ -38,9 +38,13 @@ export const PROVENANCE_WALK_SQL = walkSql("SELECT $1::text");
  * chains in one round trip, each shared row once (`verify`). A union is 100,000s of rows, so
  * its rows are plain columns, not jsonb built and parsed per row: one row per collected id and
  * step producing it (`s_id` NULL when none), each column as `to_jsonb(row)` would give it
- * (timestamps as to_jsonb's text; jsonb, text and numbers as such), the step's input rows as
- * jsonb (few), and each environments row once (on the first step using its env_hash), not once
- * per step. unionWalkRows puts them back into the rows PROVENANCE_WALK_SQL returns.
+ * (timestamps as to_jsonb's text; jsonb, text and numbers as such), and the step's input rows
+ * as jsonb (few). The environments rows come in one more query (UNION_ENVIRONMENTS_SQL), once
+ * each, not once per step. unionWalkRows puts them back into the rows PROVENANCE_WALK_SQL returns.
+ *
+ * `OFFSET 0` keeps each lookup a per-id index scan: without it PostgreSQL, expecting a few
+ * thousand ids, merge-joined the walk with a full scan of the artifacts primary key (1,000,000
+ * rows read for 50,000 wanted in benchmark 12), a cost that grew with the registry.
  */
 export const UNION_WALK_SQL = `
 WITH RECURSIVE ${walkCte("SELECT jsonb_array_elements_text($1::jsonb)")}
@@ -53,12 +57,16 @@ SELECT
   s.step_type AS s_step_type, s.method AS s_method, s.parameters AS s_parameters,
   s.input_hash AS s_input_hash, s.env_hash AS s_env_hash, s.trace_id AS s_trace_id,
   to_jsonb(s.started_at) #>> '{}' AS s_started_at, to_jsonb(s.completed_at) #>> '{}' AS s_completed_at,
-  (SELECT jsonb_agg(to_jsonb(i)) FROM processing_step_inputs i WHERE i.step_id = s.id) AS s_inputs,
-  CASE WHEN s.id IS NOT NULL AND row_number() OVER (PARTITION BY s.env_hash ORDER BY s.id) = 1
-    THEN (SELECT to_jsonb(e) FROM environments e WHERE e.env_hash = s.env_hash) END AS environment
+  (SELECT jsonb_agg(to_jsonb(i)) FROM processing_step_inputs i WHERE i.step_id = s.id) AS s_inputs
 FROM walk w
-LEFT JOIN LATERAL (SELECT * FROM artifacts a WHERE a.id = w.artifact_id) a ON true
-LEFT JOIN LATERAL (SELECT * FROM processing_steps s WHERE s.target_artifact_id = w.artifact_id) s ON true`;
+LEFT JOIN LATERAL (SELECT * FROM artifacts a WHERE a.id = w.artifact_id OFFSET 0) a ON true
+LEFT JOIN LATERAL (SELECT * FROM processing_steps s WHERE s.target_artifact_id = w.artifact_id OFFSET 0) s ON true`;
+
+/** The environments rows a union's steps name (`$1`: a JSON array of env_hash values), each once. */
+export const UNION_ENVIRONMENTS_SQL = `
+SELECT to_jsonb(e) AS environment
+FROM (SELECT DISTINCT jsonb_array_elements_text($1::jsonb) AS env_hash) h
+JOIN LATERAL (SELECT * FROM environments e WHERE e.env_hash = h.env_hash OFFSET 0) e ON true`;
 
 /** One row of UNION_WALK_SQL. */
 interface UnionWalkRow {
@@ -83,18 +91,19 @@ interface UnionWalkRow {
   s_started_at: unknown;
   s_completed_at: unknown;
   s_inputs: unknown;
-  environment: unknown;
 }
 
 /**
  * UNION_WALK_SQL's rows as PROVENANCE_WALK_SQL's: the same values under the same keys, each
- * environments row shared by the steps naming its env_hash. Rows whose id is already in
- * `into` (an earlier round trip) are skipped.
+ * environments row (by env_hash, from UNION_ENVIRONMENTS_SQL) shared by the steps naming it.
+ * Rows whose id is already in `into` (an earlier round trip) are skipped.
  */
-function unionWalkRows(rows: readonly UnionWalkRow[], into: Map<string, WalkRow>): void {
+function unionWalkRows(
+  rows: readonly UnionWalkRow[],
+  environments: ReadonlyMap<unknown, unknown>,
+  into: Map<string, WalkRow>,
+): void {
   const fresh = new Map<string, WalkRow>();
-  const steps: { step: Record<string, unknown>; producer: RawProducer }[] = [];
-  const environments = new Map<unknown, unknown>();
   for (const r of rows) {
     if (into.has(r.artifact_id)) continue;
     let row = fresh.get(r.artifact_id);
@@ -131,14 +140,32 @@ function unionWalkRows(rows: readonly UnionWalkRow[], into: Map<string, WalkRow>
       started_at: r.s_started_at,
       completed_at: r.s_completed_at,
     };
-    const producer: RawProducer = { step, inputs: r.s_inputs, environment: null };
-    if (r.environment !== null && r.environment !== undefined) environments.set(r.s_env_hash, r.environment);
-    steps.push({ step, producer });
+    const producer: RawProducer = {
+      step,
+      inputs: r.s_inputs,
+      environment: environments.get(r.s_env_hash) ?? null,
+    };
     if (Array.isArray(row.producers)) (row.producers as RawProducer[]).push(producer);
     else row.producers = [producer];
   }
-  for (const { step, producer } of steps) producer.environment = environments.get(step.env_hash) ?? null;
   for (const [id, row] of fresh) into.set(id, row);
+}
+
+/** The environments rows the union's steps name, by env_hash: one query, each row once. */
+async function unionEnvironments(
+  db: SqlQueryable,
+  results: readonly (readonly UnionWalkRow[])[],
+): Promise<Map<unknown, unknown>> {
+  const hashes = new Set<string>();
+  for (const rows of results)
+    for (const r of rows) if (typeof r.s_env_hash === "string") hashes.add(r.s_env_hash);
+  const environments = new Map<unknown, unknown>();
+  if (hashes.size === 0) return environments;
+  const found = await db.query<{ environment: Record<string, unknown> }>(UNION_ENVIRONMENTS_SQL, [
+    JSON.stringify([...hashes]),
+  ]);
+  for (const { environment } of found) environments.set(environment.env_hash, environment);
+  return environments;
 }
 
 function walkCte(seed: string): string {
@@ -204,12 +231,27 @@ interface ParsedRows {
 }
 
 /**
+ * One walk row validated: at most its artifact, and its producers with their inputs and
+ * environments. Arrays, not ParsedRows' maps: a union holds 100,000s of rows.
+ */
+interface RowPart {
+  /** The row's artifacts row, when well-formed. */
+  artifact: Artifact | undefined;
+  /** Whether it has an artifacts row, well-formed or not: a malformed row is not a missing one. */
+  hasArtifactRow: boolean;
+  steps: Step[];
+  inputs: StepInputRowWithStep[];
+  environments: Environment[];
+  problems: ChainProblem[];
+}
+
+/**
  * What walkChains shares between the chains it cuts out of one union: each row validated once,
  * each step's input-row problems found once, and each step's ChainStep built once. A ChainStep
  * depends only on rows upstream of its step, which every chain holding the step holds too.
  */
 interface WalkMemo {
-  rows: Map<WalkRow, ParsedRows>;
+  rows: Map<WalkRow, RowPart>;
   inputProblems: Map<Step, ChainProblem[]>;
   chainSteps: Map<Step, ChainStep>;
   /** By env_hash: the environments row is keyed by it, so every chain sees the same state. */
@@ -240,7 +282,7 @@ function parseEnvironment(raw: unknown): ReturnType<typeof parseEnvironment1> {
   return parsed;
 }
 
-function parseProducer(raw: RawProducer, parsed: ParsedRows): void {
+function parseProducer(raw: RawProducer, parsed: RowPart): void {
   const stepId = keyOf(raw.step, "id");
   const step = parseRow(stepRowSchema, "processing_steps", stepId, raw.step);
   if (step.ok) parsed.steps.push(step.value);
@@ -252,15 +294,13 @@ function parseProducer(raw: RawProducer, parsed: ParsedRows): void {
       parsed.problems.push(...input.problems);
       continue;
     }
-    const list = parsed.inputs.get(input.value.stepId);
-    if (list) list.push(input.value);
-    else parsed.inputs.set(input.value.stepId, [input.value]);
+    parsed.inputs.push(input.value);
   }
   if (raw.environment !== null && raw.environment !== undefined) {
     const environment = parseEnvironment(raw.environment);
     // A malformed environments row is an environment problem of the steps using it (they see
     // it as missing), not a reason to fail the whole walk.
-    if (environment.ok) parsed.environments.set(environment.value.envHash, environment.value);
+    if (environment.ok) parsed.environments.push(environment.value);
   }
 }
 
@@ -277,27 +317,36 @@ function emptyParsedRows(): ParsedRows {
 }
 
 /** One walk row validated alone (zod): what every chain holding the row shares. */
-function parseRow1(row: WalkRow): ParsedRows {
-  const parsed = emptyParsedRows();
+function parseRow1(row: WalkRow): RowPart {
+  const parsed: RowPart = {
+    artifact: undefined,
+    hasArtifactRow: row.artifact !== null,
+    steps: [],
+    inputs: [],
+    environments: [],
+    problems: [],
+  };
   if (row.artifact !== null) {
-    parsed.artifactIds.add(row.artifact_id);
     const artifact = parseRow(artifactRowSchema, "artifacts", row.artifact_id, row.artifact);
-    if (artifact.ok) parsed.artifacts.set(row.artifact_id, artifact.value);
+    if (artifact.ok) parsed.artifact = artifact.value;
     else parsed.problems.push(...artifact.problems);
   }
-  const producers = arrayOf(row.producers);
-  if (producers.length > 0) parsed.producedIds.add(row.artifact_id);
-  for (const producer of producers) parseProducer(producer as RawProducer, parsed);
+  for (const producer of arrayOf(row.producers)) parseProducer(producer as RawProducer, parsed);
   return parsed;
 }
 
-function partOf(row: WalkRow, memo: WalkMemo | undefined): ParsedRows {
+function partOf(row: WalkRow, memo: WalkMemo | undefined): RowPart {
   let part = memo?.rows.get(row);
   if (part === undefined) {
     part = parseRow1(row);
     memo?.rows.set(row, part);
   }
   return part;
+}
+
+/** The input rows of `step` among a row's. */
+function inputsOf(part: RowPart, step: Step): StepInputRowWithStep[] {
+  return part.inputs.length === 0 ? [] : part.inputs.filter((input) => input.stepId === step.id);
 }
 
 /**
@@ -308,15 +357,16 @@ function parseRows(rows: readonly WalkRow[], memo?: WalkMemo): ParsedRows {
   const parsed = emptyParsedRows();
   for (const row of rows) {
     const part = partOf(row, memo);
-    for (const [id, artifact] of part.artifacts) parsed.artifacts.set(id, artifact);
-    for (const id of part.artifactIds) parsed.artifactIds.add(id);
+    if (part.artifact !== undefined) parsed.artifacts.set(row.artifact_id, part.artifact);
+    if (part.hasArtifactRow) parsed.artifactIds.add(row.artifact_id);
     for (const step of part.steps) parsed.steps.push(step);
-    for (const id of part.producedIds) parsed.producedIds.add(id);
-    for (const [stepId, list] of part.inputs) {
-      const known = parsed.inputs.get(stepId);
-      parsed.inputs.set(stepId, known === undefined ? list : [...known, ...list]);
+    if (arrayOf(row.producers).length > 0) parsed.producedIds.add(row.artifact_id);
+    for (const input of part.inputs) {
+      const known = parsed.inputs.get(input.stepId);
+      if (known === undefined) parsed.inputs.set(input.stepId, [input]);
+      else known.push(input);
     }
-    for (const [hash, environment] of part.environments) parsed.environments.set(hash, environment);
+    for (const environment of part.environments) parsed.environments.set(environment.envHash, environment);
     for (const problem of part.problems) parsed.problems.push(problem);
   }
   parsed.problems.sort((a, b) => compareIds(JSON.stringify(a), JSON.stringify(b)));
@@ -409,6 +459,26 @@ export async function walkChains(
   artifactIds: readonly string[],
   batchSize = 5000,
 ): Promise<Map<string, Chain | ReplayError>> {
+  return (await walkUnion(db, artifactIds, batchSize)).chains;
+}
+
+export interface ChainUnion {
+  /** walkChains' answer: each target's chain, or the error `rerun` of it would give. */
+  chains: Map<string, Chain | ReplayError>;
+  /**
+   * Each step of the union not on or behind a cycle, by its place in the union's topological
+   * order (ready steps by id). Sorted by it, the steps of any chains' union are in the order
+   * topologicalOrder gives that union: it holds every step upstream of each of its steps.
+   */
+  stepPosition: ReadonlyMap<string, number>;
+}
+
+/** walkChains, with the union's step order (verify orders its batch by it). */
+export async function walkUnion(
+  db: SqlQueryable,
+  artifactIds: readonly string[],
+  batchSize = 5000,
+): Promise<ChainUnion> {
   // The round trips are sent at once: on a pool (PostgreSQL) they run side by side, and the
   // rows of one are parsed while the server builds the next; a single connection queues them.
   const batches: string[][] = [];
@@ -416,8 +486,9 @@ export async function walkChains(
   const results = await Promise.all(
     batches.map((ids) => db.query<UnionWalkRow>(UNION_WALK_SQL, [JSON.stringify(ids)])),
   );
+  const environments = await unionEnvironments(db, results);
   const byId = new Map<string, WalkRow>();
-  for (const rows of results) unionWalkRows(rows, byId);
+  for (const rows of results) unionWalkRows(rows, environments, byId);
   const chains = new Map<string, Chain | ReplayError>();
   const memo: WalkMemo = {
     rows: new Map(),
@@ -426,33 +497,137 @@ export async function walkChains(
     environmentStates: new Map(),
   };
   const union = indexUnion([...byId.values()], memo);
-  const consumed = new Map<WalkRow, string[]>();
-  for (const target of artifactIds) {
-    const own: WalkRow[] = [];
-    const seen = new Set<string>();
-    const stack = [target];
+  const table = rowTable(byId, union, memo);
+  // mark[i] === t: row i is already in target t's chain (one array for all targets, no Set each).
+  const mark = new Int32Array(table.rows.length).fill(-1);
+  for (let t = 0; t < artifactIds.length; t++) {
+    const target = artifactIds[t] as string;
+    const own: number[] = [];
+    const start = table.indexOf.get(target);
+    const stack = start === undefined ? [] : [start];
     while (stack.length > 0) {
-      const id = stack.pop() as string;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      const row = byId.get(id);
-      if (row === undefined) continue;
-      own.push(row);
-      let ids = consumed.get(row);
-      if (ids === undefined) {
-        ids = consumedIds(row);
-        consumed.set(row, ids);
-      }
-      for (const up of ids) stack.push(up);
+      const i = stack.pop() as number;
+      if (mark[i] === t) continue;
+      mark[i] = t;
+      own.push(i);
+      for (const up of table.upstream[i] as number[]) stack.push(up);
     }
     try {
-      chains.set(target, cleanChain(own, target, union, memo) ?? chainFromRows(own, target, memo));
+      chains.set(
+        target,
+        cleanChain(own, table) ??
+          chainFromRows(
+            own.map((i) => table.rows[i] as WalkRow),
+            target,
+            memo,
+          ),
+      );
     } catch (error) {
       if (!(error instanceof ReplayError) || error.code !== "REGISTRY_DATA") throw error;
       chains.set(target, error);
     }
   }
-  return chains;
+  return { chains, stepPosition: union.position };
+}
+
+/** A row's place in RowTable.place: not clean (or on or behind a cycle), or clean without a step. */
+const NOT_CLEAN = -2;
+const NO_STEP = -1;
+
+/**
+ * The union's rows by index, so that cutting 10,000s of chains out of it is integer work: the
+ * rows each row's producers consume, and for each row its step's place in the union's order
+ * (a clean row has at most one step, producing the row's artifact).
+ */
+interface RowTable {
+  rows: WalkRow[];
+  indexOf: Map<string, number>;
+  upstream: number[][];
+  place: Int32Array;
+  /** By place: the step there (built on first use, shared by every chain holding it). */
+  stepAt: (place: number) => ChainStep;
+  /** A clean row's artifact. */
+  artifactAt: (row: number) => Artifact;
+}
+
+function rowTable(byId: ReadonlyMap<string, WalkRow>, union: UnionIndex, memo: WalkMemo): RowTable {
+  const rows = [...byId.values()];
+  const indexOf = new Map<string, number>();
+  rows.forEach((row, i) => indexOf.set(row.artifact_id, i));
+  const upstream = rows.map((row) => {
+    const ups: number[] = [];
+    for (const id of consumedIds(row)) {
+      const i = indexOf.get(id);
+      if (i !== undefined) ups.push(i);
+    }
+    return ups;
+  });
+  const stepByPlace = new Map<number, Step>();
+  const place = Int32Array.from(rows, (row) => {
+    if (!union.clean.has(row)) return NOT_CLEAN;
+    const step = partOf(row, memo).steps[0];
+    if (step === undefined) return NO_STEP;
+    const at = union.position.get(step.id);
+    if (at === undefined) return NOT_CLEAN;
+    stepByPlace.set(at, step);
+    return at;
+  });
+  const built: (ChainStep | undefined)[] = [];
+  const stepAt = (at: number): ChainStep => {
+    let chainStep = built[at];
+    if (chainStep === undefined) {
+      const step = stepByPlace.get(at) as Step;
+      chainStep = chainStepOf(
+        step,
+        union.artifacts,
+        union.environments,
+        union.dependencies.get(step.id) ?? [],
+        memo,
+      );
+      built[at] = chainStep;
+    }
+    return chainStep;
+  };
+  const artifactAt = (i: number) => {
+    const row = rows[i] as WalkRow;
+    return partOf(row, memo).artifact as Artifact;
+  };
+  return { rows, indexOf, upstream, place, stepAt, artifactAt };
+}
+
+/**
+ * One target's chain (`own`: its rows, the target's first) from a checked union, or undefined
+ * when chainFromRows must look closer. Its artifacts are listed when first asked for: a batch
+ * of 10,000 targets needs them for few.
+ */
+function cleanChain(own: readonly number[], table: RowTable): Chain | undefined {
+  const places: number[] = [];
+  for (const i of own) {
+    const at = table.place[i] as number;
+    if (at === NOT_CLEAN) return undefined;
+    if (at !== NO_STEP) places.push(at);
+  }
+  if (own.length === 0) return undefined;
+  const target = table.artifactAt(own[0] as number);
+  const steps: ChainStep[] = [];
+  for (const at of Int32Array.from(places).sort()) steps.push(table.stepAt(at));
+  let artifacts: Map<string, Artifact> | undefined;
+  let unproduced: Artifact[] | undefined;
+  return {
+    target,
+    steps,
+    get artifacts() {
+      artifacts ??= new Map(own.map((i) => [table.artifactAt(i).id, table.artifactAt(i)]));
+      return artifacts;
+    },
+    get unproducedArtifacts() {
+      unproduced ??= own
+        .filter((i) => table.place[i] === NO_STEP)
+        .map((i) => table.artifactAt(i))
+        .sort((a, b) => compareIds(a.id, b.id));
+      return unproduced;
+    },
+  };
 }
 
 function chainFromRows(rows: readonly WalkRow[], artifactId: string, memo?: WalkMemo): Chain {
@@ -591,10 +766,10 @@ function indexUnion(rows: readonly WalkRow[], memo: WalkMemo): UnionIndex {
   const environments = new Map<string, Environment>();
   const producers = new Map<string, string[]>();
   const stepCount = new Map<string, number>();
-  for (const { part } of parts) {
-    for (const [id, artifact] of part.artifacts) artifacts.set(id, artifact);
-    for (const id of part.artifactIds) artifactIds.add(id);
-    for (const [hash, environment] of part.environments) environments.set(hash, environment);
+  for (const { row, part } of parts) {
+    if (part.artifact !== undefined) artifacts.set(row.artifact_id, part.artifact);
+    if (part.hasArtifactRow) artifactIds.add(row.artifact_id);
+    for (const environment of part.environments) environments.set(environment.envHash, environment);
     for (const step of part.steps) {
       const list = producers.get(step.targetArtifactId);
       if (list) list.push(step.id);
@@ -605,9 +780,9 @@ function indexUnion(rows: readonly WalkRow[], memo: WalkMemo): UnionIndex {
   const dependencies = new Map<string, string[]>();
   const clean = new Set<WalkRow>();
   for (const { row, part } of parts) {
-    let ok = part.problems.length === 0 && part.artifacts.has(row.artifact_id) && part.steps.length <= 1;
+    let ok = part.problems.length === 0 && part.artifact !== undefined && part.steps.length <= 1;
     for (const step of part.steps) {
-      if (inputProblemsOf(step, part.inputs.get(step.id) ?? [], memo).length > 0) ok = false;
+      if (inputProblemsOf(step, inputsOf(part, step), memo).length > 0) ok = false;
       if (stepCount.get(step.id) !== 1) ok = false;
       const deps: string[] = [];
       for (const ref of referencesOf(step)) {
@@ -621,37 +796,4 @@ function indexUnion(rows: readonly WalkRow[], memo: WalkMemo): UnionIndex {
   const { order } = topologicalOrder([...dependencies.keys()], dependencies);
   const position = new Map(order.map((id, i) => [id, i]));
   return { clean, position, artifacts, environments, dependencies };
-}
-
-/** One target's chain from a checked union, or undefined when chainFromRows must look closer. */
-function cleanChain(
-  own: readonly WalkRow[],
-  artifactId: string,
-  union: UnionIndex,
-  memo: WalkMemo,
-): Chain | undefined {
-  const artifacts = new Map<string, Artifact>();
-  const produced = new Set<string>();
-  const steps: Step[] = [];
-  for (const row of own) {
-    if (!union.clean.has(row)) return undefined;
-    const part = partOf(row, memo);
-    for (const [id, artifact] of part.artifacts) artifacts.set(id, artifact);
-    for (const step of part.steps) {
-      if (!union.position.has(step.id)) return undefined; // on or behind a cycle
-      steps.push(step);
-      produced.add(step.targetArtifactId);
-    }
-  }
-  const target = artifacts.get(artifactId);
-  if (target === undefined) return undefined;
-  const position = (step: Step) => union.position.get(step.id) ?? 0;
-  steps.sort((a, b) => position(a) - position(b));
-  const chainSteps = steps.map((step) =>
-    chainStepOf(step, union.artifacts, union.environments, union.dependencies.get(step.id) ?? [], memo),
-  );
-  const unproducedArtifacts = [...artifacts.values()]
-    .filter((a) => !produced.has(a.id))
-    .sort((a, b) => compareIds(a.id, b.id));
-  return { target, steps: chainSteps, artifacts, unproducedArtifacts };
 }

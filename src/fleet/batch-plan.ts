@@ -4,7 +4,7 @@
  * distinct step once. `maxSteps` stops planning when the next target would take the union
  * past the budget: that target and those after it are left out, and named.
  */
-import { topologicalOrder, walkChains } from "../chain/index.js";
+import { topologicalOrder, walkUnion } from "../chain/index.js";
 import type { ChainStep } from "../chain/types.js";
 import type { SqlQueryable } from "../db/index.js";
 import { ReplayError } from "../errors/index.js";
@@ -43,7 +43,7 @@ export async function planBatch(
   artifactIds: readonly string[],
   maxSteps?: number,
 ): Promise<BatchPlan> {
-  const chains = await walkChains(db, artifactIds);
+  const { chains, stepPosition } = await walkUnion(db, artifactIds);
   const union = new Map<string, ChainStep>();
   const dependents = new Map<string, number>();
   const targets: PlannedTarget[] = [];
@@ -86,10 +86,23 @@ export async function planBatch(
       { hint: "Raise --max-steps, or select fewer or smaller targets.", details: { max_steps: maxSteps } },
     );
   }
+  return { targets, leftOut, broken, steps: orderOf(union, stepPosition), dependents };
+}
+
+/**
+ * The planned steps producers first: by the walk's union order, which is topologicalOrder's
+ * for them (walkUnion says why); ordered afresh should a step have no place in it.
+ */
+function orderOf(union: ReadonlyMap<string, ChainStep>, position: ReadonlyMap<string, number>): ChainStep[] {
+  const steps = [...union.values()];
+  if (steps.every((cs) => position.has(cs.step.id))) {
+    const at = (cs: ChainStep) => position.get(cs.step.id) ?? 0;
+    return steps.sort((a, b) => at(a) - at(b));
+  }
   const ids = [...union.keys()];
   const { order } = topologicalOrder(
     ids,
     new Map(ids.map((id) => [id, union.get(id)?.upstreamStepIds ?? []])),
   );
-  return { targets, leftOut, broken, steps: order.map((id) => union.get(id) as ChainStep), dependents };
+  return order.map((id) => union.get(id) as ChainStep);
 }

@@ -314,7 +314,9 @@ describe.each(BACKENDS)("walkChain on %s", (backend) => {
       // Downstream of the diamond: two figures sharing it, one through a second merge.
       for (const id of ["fig-2", "both", "c1", "c2", "c3", "t", "y", "after-y", "x"])
         await f.artifact(id, id);
-      await f.step({ id: "fork-2", source: "fig", target: "fig-2", stepType: "fork" });
+      // An environment with no row: both walks see it missing.
+      const ghost = envHashOf({ baseImage: "gone", lockfileKind: "none", requirementsLock: "" });
+      await f.step({ id: "fork-2", source: "fig", target: "fig-2", stepType: "fork", envHash: ghost });
       await f.step({
         id: "merge-2",
         target: "both",

@@ -10,6 +10,7 @@ import path from "node:path";
 import pLimit from "p-limit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BlobStore } from "../../src/blobs/index.js";
+import { topologicalOrder } from "../../src/chain/index.js";
 import { createReplayServices } from "../../src/commands/replay-services.js";
 import { resolveSettings } from "../../src/config/index.js";
 import type { BatchReport } from "../../src/fleet/index.js";
@@ -139,6 +140,7 @@ describe("verify: one batch over shared chains", () => {
     await registry.with(async (db) => {
       const before = db.queryCount;
       const plan = await planBatch(db, [...figures].sort());
+      // The union walk; no step here names an environment, so no environments query follows.
       expect(db.queryCount - before).toBe(1);
       expect(plan.targets).toHaveLength(50);
       expect(plan.steps).toHaveLength(1 + 9 + 5 + 50);
@@ -149,6 +151,17 @@ describe("verify: one batch over shared chains", () => {
       for (const cs of plan.steps)
         for (const up of cs.upstreamStepIds)
           expect(position.get(up)).toBeLessThan(position.get(cs.step.id) ?? -1);
+      // Exactly the order topologicalOrder gives the union (the walk's order, reused).
+      const ids = plan.steps.map((cs) => cs.step.id);
+      const deps = new Map(plan.steps.map((cs) => [cs.step.id, cs.upstreamStepIds]));
+      expect(ids).toEqual(topologicalOrder([...ids].sort(), deps).order);
+      // Also when a budget leaves targets out, so the planned steps are part of the walk's union.
+      const part = await planBatch(db, [...figures].sort(), 30);
+      expect(part.leftOut.length).toBeGreaterThan(0);
+      const partIds = part.steps.map((cs) => cs.step.id);
+      expect(partIds.length).toBeLessThanOrEqual(30);
+      const partDeps = new Map(part.steps.map((cs) => [cs.step.id, cs.upstreamStepIds]));
+      expect(partIds).toEqual(topologicalOrder([...partIds].sort(), partDeps).order);
     });
   });
 
