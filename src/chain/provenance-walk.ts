@@ -62,10 +62,10 @@ FROM walk w
 LEFT JOIN LATERAL (SELECT * FROM artifacts a WHERE a.id = w.artifact_id OFFSET 0) a ON true
 LEFT JOIN LATERAL (SELECT * FROM processing_steps s WHERE s.target_artifact_id = w.artifact_id OFFSET 0) s ON true`;
 
-/** The environments rows a union's steps name (`$1`: a JSON array of env_hash values), each once. */
+/** The environments rows a union's steps name (`$1`: a JSON array of distinct env_hash values). */
 export const UNION_ENVIRONMENTS_SQL = `
 SELECT to_jsonb(e) AS environment
-FROM (SELECT DISTINCT jsonb_array_elements_text($1::jsonb) AS env_hash) h
+FROM (SELECT jsonb_array_elements_text($1::jsonb) AS env_hash) h
 JOIN LATERAL (SELECT * FROM environments e WHERE e.env_hash = h.env_hash OFFSET 0) e ON true`;
 
 /** One row of UNION_WALK_SQL. */
@@ -466,8 +466,8 @@ export interface ChainUnion {
   /** walkChains' answer: each target's chain, or the error `rerun` of it would give. */
   chains: Map<string, Chain | ReplayError>;
   /**
-   * Each step of the union not on or behind a cycle, by its place in the union's topological
-   * order (ready steps by id). Sorted by it, the steps of any chains' union are in the order
+   * Each step of the union not on or behind a cycle (so every step of every chain in `chains`),
+   * by its place in the union's topological order (ready steps by id). Sorted by it, the steps of any chains' union are in the order
    * topologicalOrder gives that union: it holds every step upstream of each of its steps.
    */
   stepPosition: ReadonlyMap<string, number>;
@@ -562,21 +562,21 @@ function rowTable(byId: ReadonlyMap<string, WalkRow>, union: UnionIndex, memo: W
     }
     return ups;
   });
-  const stepByPlace = new Map<number, Step>();
+  const stepOfPlace: Step[] = [];
   const place = Int32Array.from(rows, (row) => {
     if (!union.clean.has(row)) return NOT_CLEAN;
     const step = partOf(row, memo).steps[0];
     if (step === undefined) return NO_STEP;
     const at = union.position.get(step.id);
     if (at === undefined) return NOT_CLEAN;
-    stepByPlace.set(at, step);
+    stepOfPlace[at] = step;
     return at;
   });
   const built: (ChainStep | undefined)[] = [];
   const stepAt = (at: number): ChainStep => {
     let chainStep = built[at];
     if (chainStep === undefined) {
-      const step = stepByPlace.get(at) as Step;
+      const step = stepOfPlace[at] as Step;
       chainStep = chainStepOf(
         step,
         union.artifacts,
@@ -617,7 +617,12 @@ function cleanChain(own: readonly number[], table: RowTable): Chain | undefined 
     target,
     steps,
     get artifacts() {
-      artifacts ??= new Map(own.map((i) => [table.artifactAt(i).id, table.artifactAt(i)]));
+      artifacts ??= new Map(
+        own.map((i) => {
+          const artifact = table.artifactAt(i);
+          return [artifact.id, artifact];
+        }),
+      );
       return artifacts;
     },
     get unproducedArtifacts() {

@@ -4,7 +4,7 @@
  * distinct step once. `maxSteps` stops planning when the next target would take the union
  * past the budget: that target and those after it are left out, and named.
  */
-import { topologicalOrder, walkUnion } from "../chain/index.js";
+import { walkUnion } from "../chain/index.js";
 import type { ChainStep } from "../chain/types.js";
 import type { SqlQueryable } from "../db/index.js";
 import { ReplayError } from "../errors/index.js";
@@ -91,18 +91,17 @@ export async function planBatch(
 
 /**
  * The planned steps producers first: by the walk's union order, which is topologicalOrder's
- * for them (walkUnion says why); ordered afresh should a step have no place in it.
+ * for them (walkUnion says why, and that every step of a chain it returns has a place).
  */
 function orderOf(union: ReadonlyMap<string, ChainStep>, position: ReadonlyMap<string, number>): ChainStep[] {
-  const steps = [...union.values()];
-  if (steps.every((cs) => position.has(cs.step.id))) {
-    const at = (cs: ChainStep) => position.get(cs.step.id) ?? 0;
-    return steps.sort((a, b) => at(a) - at(b));
-  }
-  const ids = [...union.keys()];
-  const { order } = topologicalOrder(
-    ids,
-    new Map(ids.map((id) => [id, union.get(id)?.upstreamStepIds ?? []])),
-  );
-  return order.map((id) => union.get(id) as ChainStep);
+  const at = (cs: ChainStep): number => {
+    const place = position.get(cs.step.id);
+    if (place === undefined)
+      throw new ReplayError(
+        "INTERNAL",
+        `Step ${cs.step.id} of a planned chain has no place in the walk's order.`,
+      );
+    return place;
+  };
+  return [...union.values()].sort((a, b) => at(a) - at(b));
 }
