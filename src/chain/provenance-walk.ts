@@ -15,7 +15,7 @@ import {
   stepRowSchema,
   type StepInputRowWithStep,
 } from "./row-schemas.js";
-import { compareIds, topologicalOrder } from "./topological-order.js";
+import { compareIds, orderIndices, topologicalOrder } from "./topological-order.js";
 import type { Artifact, Chain, ChainInput, ChainStep, Environment, EnvironmentState, Step } from "./types.js";
 
 /**
@@ -466,11 +466,22 @@ export interface ChainUnion {
   /** walkChains' answer: each target's chain, or the error `rerun` of it would give. */
   chains: Map<string, Chain | ReplayError>;
   /**
-   * Each step of the union not on or behind a cycle (so every step of every chain in `chains`),
-   * by its place in the union's topological order (ready steps by id). Sorted by it, the steps of any chains' union are in the order
-   * topologicalOrder gives that union: it holds every step upstream of each of its steps.
+   * The union's steps that are not on or behind a cycle (so every step of every chain in
+   * `chains`), by place in the union's topological order (ready steps by id). In place order,
+   * the steps of any chains' union are in the order topologicalOrder gives that union: each
+   * chain holds every step upstream of each of its steps (UnionTable says why).
    */
-  stepPosition: ReadonlyMap<string, number>;
+  stepCount: number;
+  stepAt: (place: number) => ChainStep;
+  /** Each step's place, by id (a map of 100,000s of ids, built when first asked for). */
+  placeOf: (stepId: string) => number | undefined;
+  /** The places of a target's chain in increasing order, for the chains cut out by index. */
+  placesOf: (artifactId: string) => Int32Array | undefined;
+  /**
+   * The step producing an artifact of a chain in `chains`, or undefined when none does: a
+   * chain holds the producers of its artifacts, so the union's producer is the chain's.
+   */
+  producerOf: (artifactId: string) => ChainStep | undefined;
 }
 
 /** walkChains, with the union's step order (verify orders its batch by it). */
@@ -489,15 +500,15 @@ export async function walkUnion(
   const environments = await unionEnvironments(db, results);
   const byId = new Map<string, WalkRow>();
   for (const rows of results) unionWalkRows(rows, environments, byId);
-  const chains = new Map<string, Chain | ReplayError>();
   const memo: WalkMemo = {
     rows: new Map(),
     inputProblems: new Map(),
     chainSteps: new Map(),
     environmentStates: new Map(),
   };
-  const union = indexUnion([...byId.values()], memo);
-  const table = rowTable(byId, union, memo);
+  const table = unionTable([...byId.values()], memo);
+  const chains = new Map<string, Chain | ReplayError>();
+  const places = new Map<string, Int32Array>();
   // mark[i] === t: row i is already in target t's chain (one array for all targets, no Set each).
   const mark = new Int32Array(table.rows.length).fill(-1);
   for (let t = 0; t < artifactIds.length; t++) {
@@ -512,46 +523,81 @@ export async function walkUnion(
       own.push(i);
       for (const up of table.upstream[i] as number[]) stack.push(up);
     }
+    const clean = cleanChain(own, table);
+    if (clean !== undefined) {
+      chains.set(target, clean.chain);
+      places.set(target, clean.places);
+      continue;
+    }
     try {
+      table.memoiseRows();
       chains.set(
         target,
-        cleanChain(own, table) ??
-          chainFromRows(
-            own.map((i) => table.rows[i] as WalkRow),
-            target,
-            memo,
-          ),
+        chainFromRows(
+          own.map((i) => table.rows[i] as WalkRow),
+          target,
+          memo,
+        ),
       );
     } catch (error) {
       if (!(error instanceof ReplayError) || error.code !== "REGISTRY_DATA") throw error;
       chains.set(target, error);
     }
   }
-  return { chains, stepPosition: union.position };
+  let byStepId: Map<string, number> | undefined;
+  return {
+    chains,
+    stepCount: table.order.length,
+    stepAt: table.stepAt,
+    placeOf: (stepId) => {
+      byStepId ??= new Map(Array.from(table.order, (slot, at) => [(table.steps[slot] as Step).id, at]));
+      return byStepId.get(stepId);
+    },
+    placesOf: (artifactId) => places.get(artifactId),
+    producerOf: (artifactId) => {
+      const i = table.indexOf.get(artifactId);
+      const at = i === undefined ? NOT_CLEAN : (table.place[i] as number);
+      return at >= 0 ? table.stepAt(at) : undefined;
+    },
+  };
 }
 
-/** A row's place in RowTable.place: not clean (or on or behind a cycle), or clean without a step. */
+/** A row's place in UnionTable.place: not clean (or on or behind a cycle), or clean without a step. */
 const NOT_CLEAN = -2;
 const NO_STEP = -1;
 
 /**
- * The union's rows by index, so that cutting 10,000s of chains out of it is integer work: the
- * rows each row's producers consume, and for each row its step's place in the union's order
- * (a clean row has at most one step, producing the row's artifact).
+ * The union of walkChains' rows, checked once and held by index, so that cutting 10,000s of
+ * chains out of it is integer work, with no map keyed by a string but `indexOf`.
+ *
+ * A row is clean when no chain could find a problem in it: it parsed, has its artifacts row, at
+ * most one step (producing it) whose input rows are well-formed and whose every reference has
+ * an artifacts row, and that step is not on or behind a cycle. A chain of clean rows has no
+ * problem, and its steps in union order are the order walkChain gives it: the union is
+ * ordered by Kahn's algorithm with ready steps taken by id, and a chain holds every step
+ * upstream of each of its steps, so among them that picks exactly what the chain's own would.
  */
-interface RowTable {
+interface UnionTable {
   rows: WalkRow[];
   indexOf: Map<string, number>;
+  /** The rows each row's producers consume (sources and input rows, as recorded). */
   upstream: number[][];
+  /** Every step of the union, by slot. */
+  steps: Step[];
+  /** The slots in topological order; a slot's place is its index here. */
+  order: Int32Array;
+  /** By row: its step's place, or NOT_CLEAN / NO_STEP. */
   place: Int32Array;
   /** By place: the step there (built on first use, shared by every chain holding it). */
   stepAt: (place: number) => ChainStep;
   /** A clean row's artifact. */
   artifactAt: (row: number) => Artifact;
+  /** Gives chainFromRows (a chain that is not clean) the rows' parsed values. */
+  memoiseRows: () => void;
 }
 
-function rowTable(byId: ReadonlyMap<string, WalkRow>, union: UnionIndex, memo: WalkMemo): RowTable {
-  const rows = [...byId.values()];
+function unionTable(rows: WalkRow[], memo: WalkMemo): UnionTable {
+  const parts = rows.map(parseRow1);
   const indexOf = new Map<string, number>();
   rows.forEach((row, i) => indexOf.set(row.artifact_id, i));
   const upstream = rows.map((row) => {
@@ -562,59 +608,98 @@ function rowTable(byId: ReadonlyMap<string, WalkRow>, union: UnionIndex, memo: W
     }
     return ups;
   });
-  const stepOfPlace: Step[] = [];
-  const place = Int32Array.from(rows, (row) => {
-    if (!union.clean.has(row)) return NOT_CLEAN;
-    const step = partOf(row, memo).steps[0];
-    if (step === undefined) return NO_STEP;
-    const at = union.position.get(step.id);
-    if (at === undefined) return NOT_CLEAN;
-    stepOfPlace[at] = step;
-    return at;
+  // Steps by slot; a row's steps are the slots firstSlot[i] .. firstSlot[i + 1] - 1. A step
+  // id is in one row only: the registry's primary key, and a step sits under its target.
+  const steps: Step[] = [];
+  const firstSlot = new Int32Array(rows.length + 1);
+  parts.forEach((part, i) => {
+    firstSlot[i] = steps.length;
+    for (const step of part.steps) steps.push(step);
   });
+  firstSlot[rows.length] = steps.length;
+  const dependencies: number[][] = [];
+  const cleanRow = new Uint8Array(rows.length);
+  parts.forEach((part, i) => {
+    let ok = part.problems.length === 0 && part.artifact !== undefined && part.steps.length <= 1;
+    for (const step of part.steps) {
+      if (inputProblemsOf(step, inputsOf(part, step), memo).length > 0) ok = false;
+      const deps: number[] = [];
+      for (const ref of referencesOf(step)) {
+        const j = indexOf.get(ref.artifactId);
+        if (j === undefined || !(parts[j] as RowPart).hasArtifactRow) ok = false;
+        else for (let k = firstSlot[j] as number; k < (firstSlot[j + 1] as number); k++) deps.push(k);
+      }
+      dependencies.push(deps);
+    }
+    if (ok) cleanRow[i] = 1;
+  });
+  const order = orderIndices(
+    steps.map((s) => s.id),
+    dependencies,
+  );
+  const placeOfSlot = new Int32Array(steps.length).fill(NOT_CLEAN);
+  order.forEach((slot, at) => (placeOfSlot[slot] = at));
+  const place = new Int32Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const first = firstSlot[i] as number;
+    place[i] =
+      cleanRow[i] !== 1 ? NOT_CLEAN : first === firstSlot[i + 1] ? NO_STEP : (placeOfSlot[first] as number);
+  }
+  const environments = new Map<string, Environment>();
+  for (const part of parts) for (const e of part.environments) environments.set(e.envHash, e);
+  const artifactOf = (id: string) => {
+    const i = indexOf.get(id);
+    return i === undefined ? undefined : (parts[i] as RowPart).artifact;
+  };
   const built: (ChainStep | undefined)[] = [];
   const stepAt = (at: number): ChainStep => {
     let chainStep = built[at];
     if (chainStep === undefined) {
-      const step = stepOfPlace[at] as Step;
-      chainStep = chainStepOf(
-        step,
-        union.artifacts,
-        union.environments,
-        union.dependencies.get(step.id) ?? [],
-        memo,
-      );
+      const slot = order[at] as number;
+      const upstreamIds = (dependencies[slot] as number[]).map((k) => (steps[k] as Step).id);
+      chainStep = chainStepOf(steps[slot] as Step, artifactOf, environments, upstreamIds, memo);
       built[at] = chainStep;
     }
     return chainStep;
   };
-  const artifactAt = (i: number) => {
-    const row = rows[i] as WalkRow;
-    return partOf(row, memo).artifact as Artifact;
+  const artifactAt = (i: number) => (parts[i] as RowPart).artifact as Artifact;
+  let memoised = false;
+  const memoiseRows = () => {
+    if (memoised) return;
+    memoised = true;
+    rows.forEach((row, i) => memo.rows.set(row, parts[i] as RowPart));
   };
-  return { rows, indexOf, upstream, place, stepAt, artifactAt };
+  return { rows, indexOf, upstream, steps, order, place, stepAt, artifactAt, memoiseRows };
 }
 
 /**
- * One target's chain (`own`: its rows, the target's first) from a checked union, or undefined
- * when chainFromRows must look closer. Its artifacts are listed when first asked for: a batch
- * of 10,000 targets needs them for few.
+ * One target's chain (`own`: its rows, the target's first) from the union, with its steps'
+ * places, or undefined when chainFromRows must look closer. Its artifacts are listed when first
+ * asked for: a batch of 10,000 targets needs them for few.
  */
-function cleanChain(own: readonly number[], table: RowTable): Chain | undefined {
-  const places: number[] = [];
+function cleanChain(
+  own: readonly number[],
+  table: UnionTable,
+): { chain: Chain; places: Int32Array } | undefined {
+  if (own.length === 0) return undefined;
+  let stepCount = 0;
   for (const i of own) {
     const at = table.place[i] as number;
     if (at === NOT_CLEAN) return undefined;
-    if (at !== NO_STEP) places.push(at);
+    if (at !== NO_STEP) stepCount++;
   }
-  if (own.length === 0) return undefined;
-  const target = table.artifactAt(own[0] as number);
-  const steps: ChainStep[] = [];
-  for (const at of Int32Array.from(places).sort()) steps.push(table.stepAt(at));
+  const places = new Int32Array(stepCount);
+  let n = 0;
+  for (const i of own) {
+    const at = table.place[i] as number;
+    if (at !== NO_STEP) places[n++] = at;
+  }
+  places.sort();
+  const steps = Array.from(places, table.stepAt);
   let artifacts: Map<string, Artifact> | undefined;
   let unproduced: Artifact[] | undefined;
-  return {
-    target,
+  const chain: Chain = {
+    target: table.artifactAt(own[0] as number),
     steps,
     get artifacts() {
       artifacts ??= new Map(
@@ -633,6 +718,7 @@ function cleanChain(own: readonly number[], table: RowTable): Chain | undefined 
       return unproduced;
     },
   };
+  return { chain, places };
 }
 
 function chainFromRows(rows: readonly WalkRow[], artifactId: string, memo?: WalkMemo): Chain {
@@ -698,7 +784,7 @@ function chainFromRows(rows: readonly WalkRow[], artifactId: string, memo?: Walk
   const environmentStates = memo?.environmentStates ?? new Map<string | null, EnvironmentState>();
   const chainSteps = order.map((id): ChainStep => {
     const step = byId.get(id) as Step;
-    return chainStepOf(step, artifacts, parsed.environments, dependencies.get(id) ?? [], {
+    return chainStepOf(step, (a) => artifacts.get(a), parsed.environments, dependencies.get(id) ?? [], {
       environmentStates,
       chainSteps: memo?.chainSteps,
     });
@@ -715,7 +801,7 @@ function chainFromRows(rows: readonly WalkRow[], artifactId: string, memo?: Walk
  */
 function chainStepOf(
   step: Step,
-  artifacts: ReadonlyMap<string, Artifact>,
+  artifact: (id: string) => Artifact | undefined,
   environments: ReadonlyMap<string, Environment>,
   dependencies: readonly string[],
   memo: {
@@ -725,7 +811,7 @@ function chainStepOf(
 ): ChainStep {
   const known = memo.chainSteps?.get(step);
   if (known !== undefined) return known;
-  const artifactOf = (id: string) => artifacts.get(id) as Artifact; // every reference was checked
+  const artifactOf = (id: string) => artifact(id) as Artifact; // every reference was checked
   const multiInput = step.inputRows.length > 0;
   const inputs: ChainInput[] = multiInput
     ? step.inputRows.map((r) => ({ name: r.name, artifact: artifactOf(r.artifactId) }))
@@ -747,58 +833,4 @@ function chainStepOf(
   };
   memo.chainSteps?.set(step, chainStep);
   return chainStep;
-}
-
-/**
- * The union of walkChains' rows, checked once: the rows on which no chain could find a problem
- * (`clean`), and the union's steps in topological order (`position`). A chain made only of
- * clean rows and ordered steps has no problem, and its steps in their union order are the
- * order walkChain gives it: a chain holds every step upstream of each of its steps, so among
- * them the union's ordering (ready steps by id) picks exactly what the chain's own would.
- */
-interface UnionIndex {
-  clean: Set<WalkRow>;
-  position: Map<string, number>;
-  artifacts: Map<string, Artifact>;
-  environments: Map<string, Environment>;
-  dependencies: Map<string, string[]>;
-}
-
-function indexUnion(rows: readonly WalkRow[], memo: WalkMemo): UnionIndex {
-  const parts = rows.map((row) => ({ row, part: partOf(row, memo) }));
-  const artifacts = new Map<string, Artifact>();
-  const artifactIds = new Set<string>();
-  const environments = new Map<string, Environment>();
-  const producers = new Map<string, string[]>();
-  const stepCount = new Map<string, number>();
-  for (const { row, part } of parts) {
-    if (part.artifact !== undefined) artifacts.set(row.artifact_id, part.artifact);
-    if (part.hasArtifactRow) artifactIds.add(row.artifact_id);
-    for (const environment of part.environments) environments.set(environment.envHash, environment);
-    for (const step of part.steps) {
-      const list = producers.get(step.targetArtifactId);
-      if (list) list.push(step.id);
-      else producers.set(step.targetArtifactId, [step.id]);
-      stepCount.set(step.id, (stepCount.get(step.id) ?? 0) + 1);
-    }
-  }
-  const dependencies = new Map<string, string[]>();
-  const clean = new Set<WalkRow>();
-  for (const { row, part } of parts) {
-    let ok = part.problems.length === 0 && part.artifact !== undefined && part.steps.length <= 1;
-    for (const step of part.steps) {
-      if (inputProblemsOf(step, inputsOf(part, step), memo).length > 0) ok = false;
-      if (stepCount.get(step.id) !== 1) ok = false;
-      const deps: string[] = [];
-      for (const ref of referencesOf(step)) {
-        if (!artifactIds.has(ref.artifactId)) ok = false;
-        deps.push(...(producers.get(ref.artifactId) ?? []));
-      }
-      dependencies.set(step.id, deps);
-    }
-    if (ok) clean.add(row);
-  }
-  const { order } = topologicalOrder([...dependencies.keys()], dependencies);
-  const position = new Map(order.map((id, i) => [id, i]));
-  return { clean, position, artifacts, environments, dependencies };
 }

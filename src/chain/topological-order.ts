@@ -15,66 +15,15 @@ export function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-class MinHeap {
-  private readonly items: string[] = [];
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  push(item: string): void {
-    const items = this.items;
-    items.push(item);
-    let i = items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = items[parent] as string;
-      if (compareIds(p, item) <= 0) break;
-      items[i] = p;
-      i = parent;
-    }
-    items[i] = item;
-  }
-
-  pop(): string | undefined {
-    const items = this.items;
-    const top = items[0];
-    const last = items.pop();
-    if (items.length === 0 || last === undefined) return top;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let smallest = i;
-      let smallestValue = last;
-      if (l < items.length && compareIds(items[l] as string, smallestValue) < 0) {
-        smallest = l;
-        smallestValue = items[l] as string;
-      }
-      if (r < items.length && compareIds(items[r] as string, smallestValue) < 0) {
-        smallest = r;
-        smallestValue = items[r] as string;
-      }
-      if (smallest === i) break;
-      items[i] = smallestValue;
-      i = smallest;
-    }
-    items[i] = last;
-    return top;
-  }
-}
-
 /**
  * `dependencies.get(id)` lists the ids that must come before `id` (ids not among `nodes`
- * are ignored). Kahn's algorithm with a min-heap gives the deterministic tie-break; nodes it
+ * are ignored). Kahn's algorithm with a min-heap gives the deterministic tie-break (orderIndices); nodes it
  * cannot order are on or behind a cycle, and Tarjan's algorithm on those names the cycles.
  */
 export function topologicalOrder(
   nodes: readonly string[],
   dependencies: ReadonlyMap<string, readonly string[]>,
 ): TopologicalResult {
-  // By index, not by id: a batch orders 100,000s of steps, and a Set per node costs more than
-  // the ordering itself.
   const index = new Map<string, number>();
   const ids: string[] = [];
   for (const node of nodes) {
@@ -82,33 +31,15 @@ export function topologicalOrder(
     index.set(node, ids.length);
     ids.push(node);
   }
-  const remaining = new Int32Array(ids.length);
-  const dependents: (number[] | undefined)[] = new Array<number[] | undefined>(ids.length);
-  for (let n = 0; n < ids.length; n++) {
-    const listed = dependencies.get(ids[n] as string) ?? [];
-    // Each distinct dependency counts once: a step may consume one artifact twice.
-    const deps = listed.length > 1 ? [...new Set(listed)] : listed;
-    for (const dep of deps) {
+  const deps = ids.map((id) => {
+    const found: number[] = [];
+    for (const dep of dependencies.get(id) ?? []) {
       const d = index.get(dep);
-      if (d === undefined) continue;
-      remaining[n] = (remaining[n] ?? 0) + 1;
-      const list = dependents[d];
-      if (list) list.push(n);
-      else dependents[d] = [n];
+      if (d !== undefined) found.push(d);
     }
-  }
-  const ready = new MinHeap();
-  for (let n = 0; n < ids.length; n++) if (remaining[n] === 0) ready.push(ids[n] as string);
-  const order: string[] = [];
-  while (ready.size > 0) {
-    const node = ready.pop() as string;
-    order.push(node);
-    for (const next of dependents[index.get(node) as number] ?? []) {
-      const left = (remaining[next] ?? 0) - 1;
-      remaining[next] = left;
-      if (left === 0) ready.push(ids[next] as string);
-    }
-  }
+    return found;
+  });
+  const order = Array.from(orderIndices(ids, deps), (n) => ids[n] as string);
   if (order.length === ids.length) return { order, cycles: [] };
   const ordered = new Set(order);
   const stuck = ids.filter((n) => !ordered.has(n)).sort(compareIds);
@@ -165,4 +96,81 @@ function cyclesAmong(
     }
   }
   return cycles.sort((a, b) => compareIds(a[0] ?? "", b[0] ?? ""));
+}
+
+/**
+ * topologicalOrder for nodes named by index (`ids[n]`, distinct; `dependencies[n]` the
+ * indices that must come before n, repeats allowed): the same order, ties broken by id, as
+ * indices. Nodes on or behind a cycle are left out (topologicalOrder names the cycles). For a
+ * batch's union of 100,000s of steps, where string-keyed maps cost more than the ordering.
+ */
+export function orderIndices(
+  ids: readonly string[],
+  dependencies: readonly (readonly number[])[],
+): Int32Array {
+  const count = ids.length;
+  const remaining = new Int32Array(count);
+  const dependents: (number[] | undefined)[] = new Array<number[] | undefined>(count);
+  for (let n = 0; n < count; n++) {
+    const listed = dependencies[n] ?? [];
+    const deps = listed.length > 1 ? [...new Set(listed)] : listed;
+    remaining[n] = deps.length;
+    for (const d of deps) {
+      const list = dependents[d];
+      if (list) list.push(n);
+      else dependents[d] = [n];
+    }
+  }
+  const before = (a: number, b: number) => compareIds(ids[a] as string, ids[b] as string) < 0;
+  const heap: number[] = [];
+  const push = (n: number) => {
+    let i = heap.length;
+    heap.push(n);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = heap[parent] as number;
+      if (!before(n, p)) break;
+      heap[i] = p;
+      i = parent;
+    }
+    heap[i] = n;
+  };
+  const pop = (): number => {
+    const top = heap[0] as number;
+    const last = heap.pop() as number;
+    if (heap.length === 0) return top;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let smallest = last;
+      let at = i;
+      if (l < heap.length && before(heap[l] as number, smallest)) {
+        at = l;
+        smallest = heap[l] as number;
+      }
+      if (r < heap.length && before(heap[r] as number, smallest)) {
+        at = r;
+        smallest = heap[r] as number;
+      }
+      if (at === i) break;
+      heap[i] = smallest;
+      i = at;
+    }
+    heap[i] = last;
+    return top;
+  };
+  for (let n = 0; n < count; n++) if (remaining[n] === 0) push(n);
+  const order = new Int32Array(count);
+  let placed = 0;
+  while (heap.length > 0) {
+    const n = pop();
+    order[placed++] = n;
+    for (const next of dependents[n] ?? []) {
+      const left = (remaining[next] as number) - 1;
+      remaining[next] = left;
+      if (left === 0) push(next);
+    }
+  }
+  return order.subarray(0, placed);
 }

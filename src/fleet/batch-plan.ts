@@ -4,8 +4,8 @@
  * distinct step once. `maxSteps` stops planning when the next target would take the union
  * past the budget: that target and those after it are left out, and named.
  */
-import { walkUnion } from "../chain/index.js";
-import type { ChainStep } from "../chain/types.js";
+import { walkUnion, type ChainUnion } from "../chain/index.js";
+import type { Chain, ChainStep } from "../chain/types.js";
 import type { SqlQueryable } from "../db/index.js";
 import { ReplayError } from "../errors/index.js";
 import { planFromChain, type ReplayPlan } from "../replay/index.js";
@@ -43,14 +43,15 @@ export async function planBatch(
   artifactIds: readonly string[],
   maxSteps?: number,
 ): Promise<BatchPlan> {
-  const { chains, stepPosition } = await walkUnion(db, artifactIds);
-  const union = new Map<string, ChainStep>();
-  const dependents = new Map<string, number>();
+  const union = await walkUnion(db, artifactIds);
+  // By place in the union's order: whether a planned target holds the step, and how many do.
+  const dependentsAt = new Int32Array(union.stepCount);
+  let planned = 0;
   const targets: PlannedTarget[] = [];
   const leftOut: LeftOutTarget[] = [];
   const broken: BrokenTarget[] = [];
   for (const artifactId of artifactIds) {
-    const chain = chains.get(artifactId);
+    const chain = union.chains.get(artifactId);
     if (chain === undefined) continue; // walkChains returns one chain per id
     if (chain instanceof ReplayError) {
       broken.push({ artifactId, reason: chain.message });
@@ -60,22 +61,19 @@ export async function planBatch(
       leftOut.push({ artifactId, steps: chain.steps.length });
       continue;
     }
-    if (
-      maxSteps !== undefined &&
-      union.size + chain.steps.filter((cs) => !union.has(cs.step.id)).length > maxSteps
-    ) {
+    const places = union.placesOf(artifactId) ?? placesOf(chain, union);
+    if (maxSteps !== undefined && planned + places.filter((at) => dependentsAt[at] === 0).length > maxSteps) {
       leftOut.push({ artifactId, steps: chain.steps.length });
       continue;
     }
-    for (const cs of chain.steps) {
-      union.set(cs.step.id, cs);
-      dependents.set(cs.step.id, (dependents.get(cs.step.id) ?? 0) + 1);
-    }
-    targets.push({ artifactId, plan: planFromChain(chain, { artifactId }) });
+    for (const at of places) if ((dependentsAt[at] = (dependentsAt[at] as number) + 1) === 1) planned++;
+    // A chain cut out by index holds the union's producer of each of its artifacts.
+    const producerOf = union.placesOf(artifactId) === undefined ? undefined : union.producerOf;
+    targets.push({ artifactId, plan: planFromChain(chain, { artifactId }, producerOf) });
   }
   if (targets.length === 0 && leftOut.length === 0) {
     // Nothing to replay at all: the one chain's own error, as `rerun` of it gives (exit 4).
-    const error = chains.get(broken[0]?.artifactId ?? "");
+    const error = union.chains.get(broken[0]?.artifactId ?? "");
     if (error instanceof ReplayError) throw error;
   }
   if (targets.length === 0) {
@@ -86,22 +84,27 @@ export async function planBatch(
       { hint: "Raise --max-steps, or select fewer or smaller targets.", details: { max_steps: maxSteps } },
     );
   }
-  return { targets, leftOut, broken, steps: orderOf(union, stepPosition), dependents };
+  // In place order, the planned steps are producers first (walkUnion says why).
+  const steps: ChainStep[] = [];
+  const dependents = new Map<string, number>();
+  dependentsAt.forEach((count, at) => {
+    if (count === 0) return;
+    const cs = union.stepAt(at);
+    steps.push(cs);
+    dependents.set(cs.step.id, count);
+  });
+  return { targets, leftOut, broken, steps, dependents };
 }
 
-/**
- * The planned steps producers first: by the walk's union order, which is topologicalOrder's
- * for them (walkUnion says why, and that every step of a chain it returns has a place).
- */
-function orderOf(union: ReadonlyMap<string, ChainStep>, position: ReadonlyMap<string, number>): ChainStep[] {
-  const at = (cs: ChainStep): number => {
-    const place = position.get(cs.step.id);
-    if (place === undefined)
+/** The places of a chain walkUnion did not cut out by index (chainFromRows built it). */
+function placesOf(chain: Chain, union: ChainUnion): Int32Array {
+  return Int32Array.from(chain.steps, (cs) => {
+    const at = union.placeOf(cs.step.id);
+    if (at === undefined)
       throw new ReplayError(
         "INTERNAL",
         `Step ${cs.step.id} of a planned chain has no place in the walk's order.`,
       );
-    return place;
-  };
-  return [...union.values()].sort((a, b) => at(a) - at(b));
+    return at;
+  });
 }

@@ -51,13 +51,15 @@ export async function planReplay(
   return planFromChain(await walkChain(db, options.artifactId), options);
 }
 
-/** The plan of a chain already walked (`verify` walks many at once). */
+/**
+ * The plan of a chain already walked (`verify` walks many at once, and gives the union's
+ * lookup of the step producing each artifact, which is the chain's own for its artifacts).
+ */
 export function planFromChain(
   chain: Chain,
   options: { artifactId: string; from?: string | undefined },
+  producerOf: (artifactId: string) => ChainStep | undefined = producersOf(chain),
 ): ReplayPlan {
-  const producerOf = new Map(chain.steps.map((s) => [s.step.targetArtifactId, s]));
-
   let frozenByFrom = new Set<string>();
   if (options.from !== undefined) {
     if (!chain.steps.some((s) => s.step.id === options.from)) {
@@ -84,7 +86,7 @@ export function planFromChain(
     if (cs.step.stepType === "ingest")
       addFrozen(cs.target.id, cs.target.contentHash, `ingested by ${cs.step.id}`);
     for (const input of cs.inputs) {
-      const producer = producerOf.get(input.artifact.id);
+      const producer = producerOf(input.artifact.id);
       if (producer === undefined)
         addFrozen(input.artifact.id, input.artifact.contentHash, "no step in the registry produced it");
       else if (!willRun(producer.step.id))
@@ -101,6 +103,11 @@ export function planFromChain(
     }
   }
   return { chain, executed, frozen, willRun };
+}
+
+function producersOf(chain: Chain): (artifactId: string) => ChainStep | undefined {
+  const byTarget = new Map(chain.steps.map((s) => [s.step.targetArtifactId, s]));
+  return (artifactId) => byTarget.get(artifactId);
 }
 
 /**
