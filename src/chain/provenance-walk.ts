@@ -53,7 +53,7 @@ SELECT
   a.id IS NOT NULL AS a_exists, a.artifact_type AS a_artifact_type, a.title AS a_title,
   a.content_hash AS a_content_hash, a.size_bytes AS a_size_bytes, a.media_type AS a_media_type,
   to_jsonb(a.created_at) #>> '{}' AS a_created_at, a.metadata AS a_metadata,
-  s.id AS s_id, s.source_artifact_id AS s_source_artifact_id, s.target_artifact_id AS s_target_artifact_id,
+  s.id AS s_id, s.source_artifact_id AS s_source_artifact_id,
   s.step_type AS s_step_type, s.method AS s_method, s.parameters AS s_parameters,
   s.input_hash AS s_input_hash, s.env_hash AS s_env_hash, s.trace_id AS s_trace_id,
   to_jsonb(s.started_at) #>> '{}' AS s_started_at, to_jsonb(s.completed_at) #>> '{}' AS s_completed_at,
@@ -81,7 +81,6 @@ interface UnionWalkRow {
   a_metadata: unknown;
   s_id: unknown;
   s_source_artifact_id: unknown;
-  s_target_artifact_id: unknown;
   s_step_type: unknown;
   s_method: unknown;
   s_parameters: unknown;
@@ -93,44 +92,59 @@ interface UnionWalkRow {
   s_inputs: unknown;
 }
 
+/** The union's rows so far, each id once, and each id's index among them. */
+interface UnionRows {
+  rows: WalkRow[];
+  indexOf: Map<string, number>;
+}
+
 /**
  * UNION_WALK_SQL's rows as PROVENANCE_WALK_SQL's: the same values under the same keys, each
  * environments row (by env_hash, from UNION_ENVIRONMENTS_SQL) shared by the steps naming it.
- * Rows whose id is already in `into` (an earlier round trip) are skipped.
+ * Rows whose id came in an earlier round trip are skipped.
  */
 function unionWalkRows(
   rows: readonly UnionWalkRow[],
   environments: ReadonlyMap<unknown, unknown>,
-  into: Map<string, WalkRow>,
+  into: UnionRows,
 ): void {
-  const fresh = new Map<string, WalkRow>();
+  const firstFresh = into.rows.length;
+  // An id's rows (one per step producing it) come one after another from the nested loop, so
+  // the previous row is checked before the map (no correctness depends on it).
+  let last: WalkRow | undefined;
   for (const r of rows) {
-    if (into.has(r.artifact_id)) continue;
-    let row = fresh.get(r.artifact_id);
+    let row = last?.artifact_id === r.artifact_id ? last : undefined;
     if (row === undefined) {
-      row = {
-        artifact_id: r.artifact_id,
-        artifact: r.a_exists
-          ? {
-              id: r.artifact_id,
-              artifact_type: r.a_artifact_type,
-              title: r.a_title,
-              content_hash: r.a_content_hash,
-              size_bytes: r.a_size_bytes,
-              media_type: r.a_media_type,
-              created_at: r.a_created_at,
-              metadata: r.a_metadata,
-            }
-          : null,
-        producers: null,
-      };
-      fresh.set(r.artifact_id, row);
+      const known = into.indexOf.get(r.artifact_id);
+      if (known !== undefined && known < firstFresh) continue;
+      row = known === undefined ? undefined : into.rows[known];
+      if (row === undefined) {
+        row = {
+          artifact_id: r.artifact_id,
+          artifact: r.a_exists
+            ? {
+                id: r.artifact_id,
+                artifact_type: r.a_artifact_type,
+                title: r.a_title,
+                content_hash: r.a_content_hash,
+                size_bytes: r.a_size_bytes,
+                media_type: r.a_media_type,
+                created_at: r.a_created_at,
+                metadata: r.a_metadata,
+              }
+            : null,
+          producers: null,
+        };
+        into.indexOf.set(r.artifact_id, into.rows.length);
+        into.rows.push(row);
+      }
+      last = row;
     }
     if (r.s_id === null || r.s_id === undefined) continue;
     const step = {
       id: r.s_id,
       source_artifact_id: r.s_source_artifact_id,
-      target_artifact_id: r.s_target_artifact_id,
+      target_artifact_id: r.artifact_id, // the step was looked up by it
       step_type: r.s_step_type,
       method: r.s_method,
       parameters: r.s_parameters,
@@ -148,7 +162,6 @@ function unionWalkRows(
     if (Array.isArray(row.producers)) (row.producers as RawProducer[]).push(producer);
     else row.producers = [producer];
   }
-  for (const [id, row] of fresh) into.set(id, row);
 }
 
 /** The environments rows the union's steps name, by env_hash: one query, each row once. */
@@ -498,15 +511,15 @@ export async function walkUnion(
     batches.map((ids) => db.query<UnionWalkRow>(UNION_WALK_SQL, [JSON.stringify(ids)])),
   );
   const environments = await unionEnvironments(db, results);
-  const byId = new Map<string, WalkRow>();
-  for (const rows of results) unionWalkRows(rows, environments, byId);
+  const union: UnionRows = { rows: [], indexOf: new Map() };
+  for (const rows of results) unionWalkRows(rows, environments, union);
   const memo: WalkMemo = {
     rows: new Map(),
     inputProblems: new Map(),
     chainSteps: new Map(),
     environmentStates: new Map(),
   };
-  const table = unionTable([...byId.values()], memo);
+  const table = unionTable(union, memo);
   const chains = new Map<string, Chain | ReplayError>();
   const places = new Map<string, Int32Array>();
   // mark[i] === t: row i is already in target t's chain (one array for all targets, no Set each).
@@ -596,18 +609,8 @@ interface UnionTable {
   memoiseRows: () => void;
 }
 
-function unionTable(rows: WalkRow[], memo: WalkMemo): UnionTable {
+function unionTable({ rows, indexOf }: UnionRows, memo: WalkMemo): UnionTable {
   const parts = rows.map(parseRow1);
-  const indexOf = new Map<string, number>();
-  rows.forEach((row, i) => indexOf.set(row.artifact_id, i));
-  const upstream = rows.map((row) => {
-    const ups: number[] = [];
-    for (const id of consumedIds(row)) {
-      const i = indexOf.get(id);
-      if (i !== undefined) ups.push(i);
-    }
-    return ups;
-  });
   // Steps by slot; a row's steps are the slots firstSlot[i] .. firstSlot[i + 1] - 1. A step
   // id is in one row only: the registry's primary key, and a step sits under its target.
   const steps: Step[] = [];
@@ -617,20 +620,40 @@ function unionTable(rows: WalkRow[], memo: WalkMemo): UnionTable {
     for (const step of part.steps) steps.push(step);
   });
   firstSlot[rows.length] = steps.length;
+  const upstream: number[][] = [];
   const dependencies: number[][] = [];
   const cleanRow = new Uint8Array(rows.length);
   parts.forEach((part, i) => {
     let ok = part.problems.length === 0 && part.artifact !== undefined && part.steps.length <= 1;
+    // The rows this row's producers consume (sources and input rows), as consumedIds reads them
+    // from the raw row: from the parsed values when every value parsed, each id looked up once.
+    const ups: number[] = [];
+    const resolved = (artifactId: string | null) => {
+      const j = artifactId === null ? undefined : indexOf.get(artifactId);
+      if (j !== undefined && part.problems.length === 0) ups.push(j);
+      return j;
+    };
+    if (part.problems.length > 0)
+      for (const id of consumedIds(rows[i] as WalkRow)) {
+        const j = indexOf.get(id);
+        if (j !== undefined) ups.push(j);
+      }
     for (const step of part.steps) {
-      if (inputProblemsOf(step, inputsOf(part, step), memo).length > 0) ok = false;
+      const source = resolved(step.sourceArtifactId);
+      // A step without input rows has none to check (checkInputs would leave it as it is).
+      if (part.inputs.length > 0 && inputProblemsOf(step, inputsOf(part, step), memo).length > 0) ok = false;
       const deps: number[] = [];
-      for (const ref of referencesOf(step)) {
-        const j = indexOf.get(ref.artifactId);
+      const consume = (j: number | undefined) => {
         if (j === undefined || !(parts[j] as RowPart).hasArtifactRow) ok = false;
         else for (let k = firstSlot[j] as number; k < (firstSlot[j + 1] as number); k++) deps.push(k);
-      }
+      };
+      // referencesOf's ids, without an object for each.
+      if (step.inputRows.length > 0) for (const r of step.inputRows) consume(indexOf.get(r.artifactId));
+      else if (step.sourceArtifactId !== null) consume(source);
       dependencies.push(deps);
     }
+    for (const input of part.inputs) resolved(input.artifactId);
+    upstream.push(ups);
     if (ok) cleanRow[i] = 1;
   });
   const order = orderIndices(
@@ -674,8 +697,8 @@ function unionTable(rows: WalkRow[], memo: WalkMemo): UnionTable {
 
 /**
  * One target's chain (`own`: its rows, the target's first) from the union, with its steps'
- * places, or undefined when chainFromRows must look closer. Its artifacts are listed when first
- * asked for: a batch of 10,000 targets needs them for few.
+ * places, or undefined when chainFromRows must look closer. Its steps and artifacts are listed
+ * when first asked for: a batch of 10,000 targets is planned by place, and needs them for few.
  */
 function cleanChain(
   own: readonly number[],
@@ -695,12 +718,15 @@ function cleanChain(
     if (at !== NO_STEP) places[n++] = at;
   }
   places.sort();
-  const steps = Array.from(places, table.stepAt);
+  let steps: ChainStep[] | undefined;
   let artifacts: Map<string, Artifact> | undefined;
   let unproduced: Artifact[] | undefined;
   const chain: Chain = {
     target: table.artifactAt(own[0] as number),
-    steps,
+    get steps() {
+      steps ??= Array.from(places, table.stepAt);
+      return steps;
+    },
     get artifacts() {
       artifacts ??= new Map(
         own.map((i) => {

@@ -6,8 +6,8 @@
  */
 import { z } from "zod";
 import { ReplayError } from "../errors/index.js";
-import { isContentHash } from "../hashing/index.js";
-import { parseRecordedTime } from "./recorded-time.js";
+import { CONTENT_HASH_RE, isContentHash } from "../hashing/index.js";
+import { parseRecordedTime, type RecordedTime } from "./recorded-time.js";
 import type { Artifact, Environment, Step, StepInputRow } from "./types.js";
 
 const contentHash = z
@@ -15,8 +15,9 @@ const contentHash = z
   .refine(isContentHash, { error: "is not 'sha256:' followed by 64 lowercase hex digits" });
 
 // Timestamps arrive as Date or ±Infinity (native columns) or as text (to_jsonb), in every form
-// PostgreSQL holds (recorded-time.ts).
-const recordedTime = z.union([z.date(), z.string(), z.number()]).transform((value, ctx) => {
+// PostgreSQL holds (recorded-time.ts). Text first: a union tries its options in order, and a
+// batch walk gives 100,000s of timestamps as text (a failed option costs an issue object).
+const recordedTime = z.union([z.string(), z.date(), z.number()]).transform((value, ctx) => {
   const time = parseRecordedTime(value);
   if (time === undefined) {
     ctx.addIssue({ code: "custom", message: "is not a valid timestamp" });
@@ -57,7 +58,19 @@ export const artifactRowSchema = z
     created_at: timestamp,
     metadata: jsonObject,
   })
-  .transform((r): Artifact => ({
+  .transform(toArtifact);
+
+function toArtifact(r: {
+  id: string;
+  artifact_type: string;
+  title: string | null;
+  content_hash: string;
+  size_bytes: number | null;
+  media_type: string | null;
+  created_at: Date;
+  metadata: Record<string, unknown>;
+}): Artifact {
+  return {
     id: r.id,
     artifactType: r.artifact_type,
     title: r.title,
@@ -66,7 +79,8 @@ export const artifactRowSchema = z
     mediaType: r.media_type,
     createdAt: r.created_at,
     metadata: r.metadata,
-  }));
+  };
+}
 
 // env_hash is the key, not checked for format here: a key its columns do not hash to is
 // reported as an altered environment (per step), not as a malformed row.
@@ -99,7 +113,22 @@ export const stepRowSchema = z
     started_at: recordedTime.nullable(),
     completed_at: timestamp.nullable(),
   })
-  .transform((r): Step => ({
+  .transform(toStep);
+
+function toStep(r: {
+  id: string;
+  source_artifact_id: string | null;
+  target_artifact_id: string;
+  step_type: string;
+  method: string;
+  parameters?: unknown;
+  input_hash: string | null;
+  env_hash: string | null;
+  trace_id: string | null;
+  started_at: RecordedTime | null;
+  completed_at: Date | null;
+}): Step {
+  return {
     id: r.id,
     sourceArtifactId: r.source_artifact_id,
     targetArtifactId: r.target_artifact_id,
@@ -114,7 +143,72 @@ export const stepRowSchema = z
     startedAtText: r.started_at === null || r.started_at.kind === "date" ? null : r.started_at.text,
     completedAt: r.completed_at,
     inputRows: [],
-  }));
+  };
+}
+
+/*
+ * The common case of the two schemas above, checked at a fraction of their cost: a batch walk
+ * validates 100,000s of rows, and zod's unions, pipes and transforms cost more per row than
+ * the plain types of these shapes (5-8 µs against under 1). A fast shape accepts only what the
+ * full schema accepts (text timestamps and int8 as a number, as both walks return them) and
+ * maps it with the same function; anything else, and every malformed row, goes through the full
+ * schema, which alone says what is wrong.
+ */
+const fastContentHash = z.string().regex(CONTENT_HASH_RE);
+
+const fastArtifactShape = z.object({
+  id: z.string().min(1),
+  artifact_type: z.string(),
+  title: z.string().nullable(),
+  content_hash: fastContentHash,
+  size_bytes: z.number().nullable(),
+  media_type: z.string().nullable(),
+  created_at: z.string(),
+  metadata: jsonObject,
+});
+
+const fastStepShape = z.object({
+  id: z.string().min(1),
+  source_artifact_id: z.string().nullable(),
+  target_artifact_id: z.string(),
+  step_type: z.string(),
+  method: z.string(),
+  parameters: z.unknown(),
+  input_hash: fastContentHash.nullable(),
+  env_hash: fastContentHash.nullable(),
+  trace_id: z.string().nullable(),
+  started_at: z.string().nullable(),
+  completed_at: z.string().nullable(),
+});
+
+function fastDate(text: string): Date | undefined {
+  const time = parseRecordedTime(text);
+  return time?.kind === "date" ? time.date : undefined;
+}
+
+function fastArtifact(raw: unknown): Artifact | undefined {
+  const parsed = fastArtifactShape.safeParse(raw);
+  if (!parsed.success) return undefined;
+  const r = parsed.data;
+  if (r.size_bytes !== null && !Number.isSafeInteger(r.size_bytes)) return undefined;
+  const createdAt = fastDate(r.created_at);
+  return createdAt === undefined ? undefined : toArtifact({ ...r, created_at: createdAt });
+}
+
+function fastStep(raw: unknown): Step | undefined {
+  const parsed = fastStepShape.safeParse(raw);
+  if (!parsed.success) return undefined;
+  const r = parsed.data;
+  const startedAt = r.started_at === null ? null : parseRecordedTime(r.started_at);
+  const completedAt = r.completed_at === null ? null : fastDate(r.completed_at);
+  if (startedAt === undefined || completedAt === undefined) return undefined;
+  return toStep({ ...r, started_at: startedAt, completed_at: completedAt });
+}
+
+const fastPaths = new Map<z.ZodType, (raw: unknown) => unknown>([
+  [artifactRowSchema, fastArtifact],
+  [stepRowSchema, fastStep],
+]);
 
 export interface StepInputRowWithStep extends StepInputRow {
   stepId: string;
@@ -183,6 +277,8 @@ export function parseRow<T>(
   rowId: string,
   raw: unknown,
 ): { ok: true; value: T } | { ok: false; problems: RowProblem[] } {
+  const fast = fastPaths.get(schema)?.(raw);
+  if (fast !== undefined) return { ok: true, value: fast as T };
   const result = schema.safeParse(raw);
   if (result.success) return { ok: true, value: result.data };
   const record = typeof raw === "object" && raw !== null ? (raw as Record<string, unknown>) : {};

@@ -12,7 +12,13 @@ import { planFromChain, type ReplayPlan } from "../replay/index.js";
 
 export interface PlannedTarget {
   artifactId: string;
-  plan: ReplayPlan;
+  chain: Chain;
+  /**
+   * Its own replay plan (frozen inputs, the steps it runs), built when first read: a queued
+   * batch never needs it, an in-process one when it checks blobs (--strict) and writes the
+   * target's manifest, so planning 10,000 targets does not build 10,000 plans up front.
+   */
+  readonly plan: ReplayPlan;
 }
 
 export interface LeftOutTarget {
@@ -57,19 +63,18 @@ export async function planBatch(
       broken.push({ artifactId, reason: chain.message });
       continue;
     }
-    if (leftOut.length > 0) {
-      leftOut.push({ artifactId, steps: chain.steps.length });
-      continue;
-    }
     const places = union.placesOf(artifactId) ?? placesOf(chain, union);
-    if (maxSteps !== undefined && planned + places.filter((at) => dependentsAt[at] === 0).length > maxSteps) {
-      leftOut.push({ artifactId, steps: chain.steps.length });
+    if (
+      leftOut.length > 0 ||
+      (maxSteps !== undefined && planned + places.filter((at) => dependentsAt[at] === 0).length > maxSteps)
+    ) {
+      leftOut.push({ artifactId, steps: places.length });
       continue;
     }
     for (const at of places) if ((dependentsAt[at] = (dependentsAt[at] as number) + 1) === 1) planned++;
     // A chain cut out by index holds the union's producer of each of its artifacts.
     const producerOf = union.placesOf(artifactId) === undefined ? undefined : union.producerOf;
-    targets.push({ artifactId, plan: planFromChain(chain, { artifactId }, producerOf) });
+    targets.push(plannedTarget(artifactId, chain, producerOf));
   }
   if (targets.length === 0 && leftOut.length === 0) {
     // Nothing to replay at all: the one chain's own error, as `rerun` of it gives (exit 4).
@@ -86,14 +91,40 @@ export async function planBatch(
   }
   // In place order, the planned steps are producers first (walkUnion says why).
   const steps: ChainStep[] = [];
-  const dependents = new Map<string, number>();
+  const counts: number[] = [];
   dependentsAt.forEach((count, at) => {
     if (count === 0) return;
-    const cs = union.stepAt(at);
-    steps.push(cs);
-    dependents.set(cs.step.id, count);
+    steps.push(union.stepAt(at));
+    counts.push(count);
   });
-  return { targets, leftOut, broken, steps, dependents };
+  let dependents: Map<string, number> | undefined;
+  return {
+    targets,
+    leftOut,
+    broken,
+    steps,
+    // A map of 100,000s of ids, built when first read (for batch.json, or the queued steps' rows).
+    get dependents() {
+      dependents ??= new Map(steps.map((cs, i) => [cs.step.id, counts[i] as number]));
+      return dependents;
+    },
+  };
+}
+
+function plannedTarget(
+  artifactId: string,
+  chain: Chain,
+  producerOf: ((artifactId: string) => ChainStep | undefined) | undefined,
+): PlannedTarget {
+  let plan: ReplayPlan | undefined;
+  return {
+    artifactId,
+    chain,
+    get plan() {
+      plan ??= planFromChain(chain, { artifactId }, producerOf);
+      return plan;
+    },
+  };
 }
 
 /** The places of a chain walkUnion did not cut out by index (chainFromRows built it). */
