@@ -11,8 +11,11 @@
 # 10 to 100 steps (550,000 steps counted per target) and their union is 100,000 distinct steps.
 #
 # Measured: `node bench/plan-batch.mjs figure`, which does what `verify --type figure` does
-# before running anything (selectTargets, then planBatch: walkChains and each target's plan),
-# verify having no --dry-run. The wall time includes node's start-up and loading pg.
+# before running anything (selectTargets, then planBatch: the union of the chains, each target's
+# chain by place), verify having no --dry-run; and, second, the same with every target's own
+# replay plan built after it (`--target-plans`: what an in-process batch builds when it checks
+# blobs or writes the targets' manifests; a queued batch never does). The wall time includes
+# node's start-up and loading pg.
 source "$(dirname "$0")/lib.sh"
 bench_setup
 work="$out_root/12"
@@ -36,7 +39,9 @@ DATABASE_URL="$url" node "$bench_dir/plan-batch.mjs" figure | tee "$work/plan.js
 measure 12-plan-batch \
   --warmup 1 \
   -n "plan a verify batch of 10,000 targets, 1M-step registry" \
-  "DATABASE_URL='$url' node $bench_dir/plan-batch.mjs figure >>$work/runs.jsonl"
+  "DATABASE_URL='$url' node $bench_dir/plan-batch.mjs figure >>$work/runs.jsonl" \
+  -n "the same, then every target's own replay plan" \
+  "DATABASE_URL='$url' node $bench_dir/plan-batch.mjs figure --target-plans >>$work/runs-target-plans.jsonl"
 
 {
   node "$bench_dir/summarise.mjs" "$out_root/12-plan-batch.json"
@@ -44,7 +49,11 @@ measure 12-plan-batch \
     const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map((l) => JSON.parse(l));
     const p = lines[lines.length - 1];
     const median = (k) => { const s = lines.map((l) => l.timings_ms[k]).sort((a, b) => a - b); return s[s.length >> 1]; };
-    console.log(`\n${p.planned} targets planned (${p.broken} broken), ${p.distinct_steps} distinct steps, ${p.target_chain_steps} steps over the targets own chains, ${p.queries} queries`);
+    console.log(`\n${p.planned} targets planned (${p.broken} broken), ${p.distinct_steps} distinct steps, ${p.queries} queries`);
     console.log(`in process, median of ${lines.length} (warm-up included): connect ${median("connect")} ms, selection ${median("select")} ms, planBatch ${median("plan_batch")} ms`);
-  ' "$work/runs.jsonl"
+    const plans = require("fs").readFileSync(process.argv[2], "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const last = plans[plans.length - 1];
+    const built = plans.map((l) => l.timings_ms.target_plans).sort((a, b) => a - b)[plans.length >> 1];
+    console.log(`every target's own plan, built after planBatch (${last.target_chain_steps} steps over the targets' chains): median ${built} ms`);
+  ' "$work/runs.jsonl" "$work/runs-target-plans.jsonl"
 } | tee "$out_root/12-plan-batch.md"

@@ -680,7 +680,11 @@ function unionTable({ rows, indexOf }: UnionRows, memo: WalkMemo): UnionTable {
     if (chainStep === undefined) {
       const slot = order[at] as number;
       const upstreamIds = (dependencies[slot] as number[]).map((k) => (steps[k] as Step).id);
-      chainStep = chainStepOf(steps[slot] as Step, artifactOf, environments, upstreamIds, memo);
+      // Cached here by place, not in memo.chainSteps (a map of 100,000s of steps): a chain
+      // chainFromRows builds instead is one with a problem, and builds its own.
+      chainStep = chainStepOf(steps[slot] as Step, artifactOf, environments, upstreamIds, {
+        environmentStates: memo.environmentStates,
+      });
       built[at] = chainStep;
     }
     return chainStep;
