@@ -1,5 +1,5 @@
 export { openSqlClient } from "./sql-client.js";
-export type { SqlClient, SqlQueryable, SqlParam, OpenOptions } from "./sql-client.js";
+export type { Listener, SqlClient, SqlQueryable, SqlParam, OpenOptions } from "./sql-client.js";
 export { CONTRACT_SCHEMA_SQL, CONTRACT_TABLES } from "./contract-schema.js";
 export { MIGRATIONS, OWN_SCHEMA, initRegistry, migrate } from "./migrations.js";
 export type { Migration } from "./migrations.js";

@@ -37,9 +37,23 @@ export interface SqlClient extends SqlQueryable {
   /** Queries sent so far (exec counts one), so tests can assert how many a walk takes. */
   readonly queryCount: number;
   transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+  /**
+   * PostgreSQL only: calls `onNotify` on every NOTIFY on `channel`, from any process, until the
+   * handle is closed, on a connection of its own (outside the pool). A lost connection ends the
+   * calls quietly: listeners use them to act sooner, never to act at all.
+   */
+  listen?(channel: string, onNotify: () => void): Promise<Listener>;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
+
+export interface Listener {
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** A channel is an SQL identifier, which no parameter can carry: only plain names are allowed. */
+const CHANNEL_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export interface OpenOptions {
   /** postgres:// URL; null selects the embedded registry under `embeddedDir`. */
@@ -211,6 +225,34 @@ async function openPostgres(url: string, poolSize: number): Promise<SqlClient> {
       } finally {
         conn.release();
       }
+    },
+    async listen(channel: string, onNotify: () => void): Promise<Listener> {
+      if (!CHANNEL_NAME.test(channel))
+        throw new ReplayError("INTERNAL", `Not a channel name: ${JSON.stringify(channel)}.`);
+      const conn = new pgLib.Client({ ...connection, types });
+      conn.on("error", () => undefined);
+      conn.on("notification", (message) => {
+        if (message.channel === channel) onNotify();
+      });
+      try {
+        await conn.connect();
+        await conn.query(`LISTEN ${channel}`);
+      } catch (error) {
+        await conn.end().catch(() => undefined);
+        throw fail(error);
+      }
+      let ended = false;
+      const listener: Listener = {
+        async close() {
+          if (ended) return;
+          ended = true;
+          await conn.end().catch(() => undefined);
+        },
+        [Symbol.asyncDispose]() {
+          return listener.close();
+        },
+      };
+      return listener;
     },
     async close() {
       if (closed) return;

@@ -5,13 +5,25 @@
  * jobs are sent inside the transaction that marks their step queued, so a row says queued
  * exactly when its job exists. pg-boss talks to the database through our SqlClient.
  */
-import PgBoss from "pg-boss";
+import type PgBoss from "pg-boss";
 import { z } from "zod";
-import { PG_BOSS_SCHEMA, pgBossExecutor, type SqlClient, type SqlQueryable } from "../db/index.js";
+import {
+  PG_BOSS_SCHEMA,
+  pgBossExecutor,
+  type Listener,
+  type SqlClient,
+  type SqlQueryable,
+} from "../db/index.js";
 import { ReplayError, messageOf } from "../errors/index.js";
 
 export const STEP_JOB_QUEUE = "replay-runner-batch-steps";
 export const FINALIZE_JOB_QUEUE = "replay-runner-batch-finalize";
+/**
+ * NOTIFY'd by the transaction that sends a job (delivered when it commits): every process
+ * working the queues fetches at once instead of at its next poll. Polling still finds every
+ * job; the notification only makes an idle worker on another host start sooner.
+ */
+export const JOBS_CHANNEL = "replay_runner_batch_jobs";
 
 /**
  * Attempts of one job. A worker that stops hands its step back (a failed attempt); one that
@@ -57,35 +69,48 @@ export interface PgBossStepQueueOptions {
 }
 
 export class PgBossStepQueue implements StepJobQueue {
-  private readonly boss: PgBoss;
+  /** Loaded and made by start(): a command that never queues does not load pg-boss (and pg). */
+  private made: PgBoss | undefined;
   private started = false;
   /** pg-boss's ids of this process's pollers, for notifyWorker. */
   private readonly workerIds = new Set<string>();
+  private listener: Promise<Listener | undefined> | undefined;
+  /** Transactions already notified: PostgreSQL sends one notification per transaction anyway. */
+  private readonly notified = new WeakSet<SqlQueryable>();
 
   constructor(
-    db: SqlClient,
+    private readonly db: SqlClient,
     private readonly options: PgBossStepQueueOptions,
   ) {
     if (db.backend !== "postgres")
       throw new ReplayError("USAGE", "Queued batches need the registry on PostgreSQL.", {
         hint: "Set REPLAY_DATABASE_URL to the PostgreSQL registry; on the embedded registry `verify` runs the batch in one process.",
       });
-    this.boss = new PgBoss({
-      db: pgBossExecutor(db),
-      schema: PG_BOSS_SCHEMA,
-      migrate: true,
-      supervise: true,
-      schedule: false,
-      maintenanceIntervalSeconds: 60,
-    });
-    this.boss.on("error", (error: unknown) => {
-      options.onError(error);
-    });
+  }
+
+  private get boss(): PgBoss {
+    if (this.made === undefined) throw new ReplayError("INTERNAL", "The step queue was used before start().");
+    return this.made;
   }
 
   async start(): Promise<void> {
     if (this.started) return;
     try {
+      if (this.made === undefined) {
+        const { default: PgBossQueue } = await import("pg-boss");
+        const boss = new PgBossQueue({
+          db: pgBossExecutor(this.db),
+          schema: PG_BOSS_SCHEMA,
+          migrate: true,
+          supervise: true,
+          schedule: false,
+          maintenanceIntervalSeconds: 60,
+        });
+        boss.on("error", (error: unknown) => {
+          this.options.onError(error);
+        });
+        this.made = boss;
+      }
       await this.boss.start();
       for (const name of [STEP_JOB_QUEUE, FINALIZE_JOB_QUEUE]) {
         await this.boss.createQueue(name, {
@@ -120,6 +145,7 @@ export class PgBossStepQueue implements StepJobQueue {
         ...(tx === undefined ? {} : { db: pgBossExecutor(tx) }),
       },
     );
+    await this.notify(tx);
   }
 
   async sendFinalize(batchId: string, tx?: SqlQueryable): Promise<void> {
@@ -134,12 +160,36 @@ export class PgBossStepQueue implements StepJobQueue {
         ...(tx === undefined ? {} : { db: pgBossExecutor(tx) }),
       },
     );
+    await this.notify(tx);
+  }
+
+  /** In `tx`, PostgreSQL sends it at commit, and once however many jobs the transaction sent. */
+  private async notify(tx: SqlQueryable | undefined): Promise<void> {
+    if (tx !== undefined && this.notified.has(tx)) return;
+    if (tx !== undefined) this.notified.add(tx);
+    await (tx ?? this.db).query("SELECT pg_notify($1, '')", [JOBS_CHANNEL]);
+  }
+
+  /** Listens for other processes' jobs, once, from the first poller on. */
+  private listenForJobs(): void {
+    const wake = () => {
+      this.wake();
+    };
+    this.listener ??= (this.db.listen?.(JOBS_CHANNEL, wake) ?? Promise.resolve(undefined)).catch(
+      (error: unknown) => {
+        // Polling still finds every job: a worker that cannot listen is only slower to start.
+        this.options.onError(error);
+        return undefined;
+      },
+    );
   }
 
   async workSteps(
     concurrency: number,
     handler: (job: StepJob, jobId: string) => Promise<void>,
   ): Promise<void> {
+    this.listenForJobs();
+    await this.listener;
     for (let i = 0; i < Math.max(1, concurrency); i++) {
       let id = "";
       id = await this.boss.work(
@@ -169,6 +219,8 @@ export class PgBossStepQueue implements StepJobQueue {
   }
 
   async workFinalize(handler: (batchId: string) => Promise<void>): Promise<void> {
+    this.listenForJobs();
+    await this.listener;
     const id = await this.boss.work(
       FINALIZE_JOB_QUEUE,
       { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 0.5 },
@@ -195,12 +247,16 @@ export class PgBossStepQueue implements StepJobQueue {
   }
 
   async stopWorking(): Promise<void> {
+    if (this.made === undefined) return;
     await this.boss.offWork(STEP_JOB_QUEUE);
     await this.boss.offWork(FINALIZE_JOB_QUEUE);
     this.workerIds.clear();
   }
 
   async stop(): Promise<void> {
+    const listener = this.listener;
+    this.listener = undefined;
+    await (await listener)?.close();
     if (!this.started) return;
     this.started = false;
     await this.boss.stop({ graceful: true, wait: true, timeout: 5000, close: false });
