@@ -37,9 +37,20 @@ const STEP_EXPIRY_SECONDS = 6 * 3600;
 export interface StepJob {
   batchId: string;
   stepId: string;
+  /**
+   * Steps between it and the batch's first (0 or absent: a step runnable from the start; a
+   * child the job of a step at depth d unblocks: d + 1). Deeper jobs are taken first (pg-boss's
+   * priority), so a worker goes on down a chain it has started instead of starting every root
+   * first: a target's steps finish sooner, and the cheap roots fill gaps instead of a queue.
+   */
+  depth?: number;
 }
 
-const stepJobSchema = z.object({ batch_id: z.string().min(1), step_id: z.string().min(1) });
+const stepJobSchema = z.object({
+  batch_id: z.string().min(1),
+  step_id: z.string().min(1),
+  depth: z.number().int().nonnegative().optional(),
+});
 const finalizeJobSchema = z.object({ batch_id: z.string().min(1) });
 
 /** What the fleet needs of a queue; pg-boss's below, a test's or another backend's elsewhere. */
@@ -136,8 +147,13 @@ export class PgBossStepQueue implements StepJobQueue {
   async sendStep(job: StepJob, tx?: SqlQueryable): Promise<void> {
     await this.boss.send(
       STEP_JOB_QUEUE,
-      { batch_id: job.batchId, step_id: job.stepId },
       {
+        batch_id: job.batchId,
+        step_id: job.stepId,
+        ...(job.depth === undefined ? {} : { depth: job.depth }),
+      },
+      {
+        priority: job.depth ?? 0,
         singletonKey: JSON.stringify([job.batchId, job.stepId]),
         retryLimit: JOB_RETRIES,
         retryDelay: 0,
@@ -204,7 +220,11 @@ export class PgBossStepQueue implements StepJobQueue {
                 this.options.onError(new Error(`step job ${job.id} is malformed: ${data.error.message}`));
                 continue;
               }
-              await handler({ batchId: data.data.batch_id, stepId: data.data.step_id }, job.id);
+              const { batch_id, step_id, depth } = data.data;
+              await handler(
+                { batchId: batch_id, stepId: step_id, ...(depth === undefined ? {} : { depth }) },
+                job.id,
+              );
             }
           } finally {
             // A poller that found a job fetches again at once: pg-boss would otherwise wait out

@@ -325,7 +325,9 @@ export class StepWorker {
             ? null
             : { contentHash: row.output_hash_replayed, size: row.size_replayed ?? 0 },
       });
-      for (const stepId of recorded.unblocked) await queue.sendStep({ batchId: job.batchId, stepId }, tx);
+      const depth = (job.depth ?? 0) + 1;
+      for (const stepId of recorded.unblocked)
+        await queue.sendStep({ batchId: job.batchId, stepId, depth }, tx);
       if (recorded.complete) await queue.sendFinalize(job.batchId, tx);
       return recorded;
     });
