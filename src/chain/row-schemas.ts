@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { ReplayError } from "../errors/index.js";
 import { CONTENT_HASH_RE, isContentHash } from "../hashing/index.js";
-import { parseRecordedTime, type RecordedTime } from "./recorded-time.js";
+import { parseRecordedTime } from "./recorded-time.js";
 import type { Artifact, Environment, Step, StepInputRow } from "./types.js";
 
 const contentHash = z
@@ -47,29 +47,20 @@ const integer = z.union([z.number(), z.bigint(), z.string().regex(/^-?\d+$/)]).t
 
 const jsonObject = z.record(z.string(), z.unknown());
 
-export const artifactRowSchema = z
-  .object({
-    id: z.string().min(1),
-    artifact_type: z.string(),
-    title: z.string().nullable(),
-    content_hash: contentHash,
-    size_bytes: integer.nullable(),
-    media_type: z.string().nullable(),
-    created_at: timestamp,
-    metadata: jsonObject,
-  })
-  .transform(toArtifact);
+const artifactColumns = z.object({
+  id: z.string().min(1),
+  artifact_type: z.string(),
+  title: z.string().nullable(),
+  content_hash: contentHash,
+  size_bytes: integer.nullable(),
+  media_type: z.string().nullable(),
+  created_at: timestamp,
+  metadata: jsonObject,
+});
 
-function toArtifact(r: {
-  id: string;
-  artifact_type: string;
-  title: string | null;
-  content_hash: string;
-  size_bytes: number | null;
-  media_type: string | null;
-  created_at: Date;
-  metadata: Record<string, unknown>;
-}): Artifact {
+export const artifactRowSchema = artifactColumns.transform(toArtifact);
+
+function toArtifact(r: z.output<typeof artifactColumns>): Artifact {
   return {
     id: r.id,
     artifactType: r.artifact_type,
@@ -98,36 +89,24 @@ export const environmentRowSchema = z
     requirementsLock: r.requirements_lock,
   }));
 
-/** A processing_steps row; `inputRows` is filled in later from processing_step_inputs. */
-export const stepRowSchema = z
-  .object({
-    id: z.string().min(1),
-    source_artifact_id: z.string().nullable(),
-    target_artifact_id: z.string(),
-    step_type: z.string(),
-    method: z.string(),
-    parameters: z.unknown(),
-    input_hash: contentHash.nullable(),
-    env_hash: contentHash.nullable(),
-    trace_id: z.string().nullable(),
-    started_at: recordedTime.nullable(),
-    completed_at: timestamp.nullable(),
-  })
-  .transform(toStep);
+const stepColumns = z.object({
+  id: z.string().min(1),
+  source_artifact_id: z.string().nullable(),
+  target_artifact_id: z.string(),
+  step_type: z.string(),
+  method: z.string(),
+  parameters: z.unknown(),
+  input_hash: contentHash.nullable(),
+  env_hash: contentHash.nullable(),
+  trace_id: z.string().nullable(),
+  started_at: recordedTime.nullable(),
+  completed_at: timestamp.nullable(),
+});
 
-function toStep(r: {
-  id: string;
-  source_artifact_id: string | null;
-  target_artifact_id: string;
-  step_type: string;
-  method: string;
-  parameters?: unknown;
-  input_hash: string | null;
-  env_hash: string | null;
-  trace_id: string | null;
-  started_at: RecordedTime | null;
-  completed_at: Date | null;
-}): Step {
+/** A processing_steps row; `inputRows` is filled in later from processing_step_inputs. */
+export const stepRowSchema = stepColumns.transform(toStep);
+
+function toStep(r: z.output<typeof stepColumns>): Step {
   return {
     id: r.id,
     sourceArtifactId: r.source_artifact_id,
@@ -156,27 +135,16 @@ function toStep(r: {
  */
 const fastContentHash = z.string().regex(CONTENT_HASH_RE);
 
-const fastArtifactShape = z.object({
-  id: z.string().min(1),
-  artifact_type: z.string(),
-  title: z.string().nullable(),
+// The full columns, with only their costly types replaced.
+const fastArtifactShape = artifactColumns.extend({
   content_hash: fastContentHash,
   size_bytes: z.number().nullable(),
-  media_type: z.string().nullable(),
   created_at: z.string(),
-  metadata: jsonObject,
 });
 
-const fastStepShape = z.object({
-  id: z.string().min(1),
-  source_artifact_id: z.string().nullable(),
-  target_artifact_id: z.string(),
-  step_type: z.string(),
-  method: z.string(),
-  parameters: z.unknown(),
+const fastStepShape = stepColumns.extend({
   input_hash: fastContentHash.nullable(),
   env_hash: fastContentHash.nullable(),
-  trace_id: z.string().nullable(),
   started_at: z.string().nullable(),
   completed_at: z.string().nullable(),
 });

@@ -63,7 +63,8 @@ export async function planBatch(
       broken.push({ artifactId, reason: chain.message });
       continue;
     }
-    const places = union.placesOf(artifactId) ?? placesOf(chain, union);
+    const cut = union.placesOf(artifactId);
+    const places = cut ?? placesOf(chain, union);
     if (
       leftOut.length > 0 ||
       (maxSteps !== undefined && planned + places.filter((at) => dependentsAt[at] === 0).length > maxSteps)
@@ -73,7 +74,7 @@ export async function planBatch(
     }
     for (const at of places) if ((dependentsAt[at] = (dependentsAt[at] as number) + 1) === 1) planned++;
     // A chain cut out by index holds the union's producer of each of its artifacts.
-    const producerOf = union.placesOf(artifactId) === undefined ? undefined : union.producerOf;
+    const producerOf = cut === undefined ? undefined : union.producerOf;
     targets.push(plannedTarget(artifactId, chain, producerOf));
   }
   if (targets.length === 0 && leftOut.length === 0) {
