@@ -145,6 +145,9 @@ export class StepWorker {
     for (const row of await runningSteps(db, OWNER_STALE_SECONDS)) {
       const reason = ownerGone({ ...row, id: row.step_id, submitted_via: null }, judge);
       if (reason === undefined || row.worker_id === null) continue;
+      // Its containers here go first: once the step is queued again, a woken worker may start
+      // it at once, and the dead worker's run must not finish beside the new one.
+      if (row.worker_host === owner.host) await this.deps.reapDead?.().catch(() => undefined);
       const released = await releaseStep(db, {
         batchId: row.batch_id,
         stepId: row.step_id,
@@ -158,7 +161,6 @@ export class StepWorker {
       // it had already ended: a job that finds its step taken or done does nothing.
       if (row.job_id !== null) await queue.retry(row.job_id, reason).catch(() => undefined);
       await queue.sendStep({ batchId: row.batch_id, stepId: row.step_id });
-      if (row.worker_host === owner.host) await this.deps.reapDead?.().catch(() => undefined);
     }
     return handed;
   }

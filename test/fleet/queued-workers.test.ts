@@ -132,9 +132,13 @@ describe("queued batches shared by workers", () => {
       if (Date.now() > deadline) throw new Error("timed out waiting for the first worker's container");
       await sleep(100);
     }
-    const second = startWorker("home-b");
     await sleep(1000);
     first.kill("SIGKILL");
+    await new Promise((resolve) => first.once("exit", resolve));
+    // Started after the death: its first sweep finds the dead pid, with most of the slow step
+    // left. One running all along would find it only at its next 5 s sweep, after which the
+    // dead worker's 6 s step may already have finished in its orphaned container.
+    const second = startWorker("home-b");
 
     const status = await runCli(["verify", "--status", batch.batchId, "--wait"], {
       env: registry.env,
