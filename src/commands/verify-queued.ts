@@ -1,8 +1,9 @@
 /**
  * `verify --queue` (store the batch for workers) and `verify --status ID [--wait]` (how it
- * stands, or wait for its end): the parts of `verify` that run no step in this process.
+ * stands, or wait for its end), `verify --cancel ID`: the parts of `verify` that run no step in this process.
  */
 import { readFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import type { SqlClient } from "../db/index.js";
 import { ReplayError, messageOf } from "../errors/index.js";
 import {
@@ -10,6 +11,7 @@ import {
   batchEnded,
   batchExitCode,
   batchProgress,
+  cancelBatch,
   enqueueBatch,
   type BatchProgress,
   type BatchReport,
@@ -109,5 +111,62 @@ export function statusUsage(artifactIds: string[], selecting: boolean): ReplayEr
     return new ReplayError("USAGE", "--status takes a batch id, not a selection.", {
       hint: "e.g. `replay-runner verify --status v-20261201T080000-ab12cd --wait`.",
     });
+  return undefined;
+}
+
+/** What cancelling a batch left: its steps, and the folder kept. */
+export function cancelledText(p: BatchProgress): string {
+  const s = p.steps;
+  const steps =
+    s === null
+      ? ""
+      : `: ${s.done} of ${s.total} step(s) done, ${s.running} running (they finish on their workers and are recorded), nothing more starts`;
+  return `cancelled batch ${visibleText(p.id)}${steps}\n  folder: ${visibleText(p.out_dir)} (kept: what was replayed so far)\n`;
+}
+
+/** `verify --cancel ID`: cancels a queued batch; returns the exit code, or throws saying why not. */
+export async function cancelQueued(
+  db: SqlClient,
+  batchId: string,
+  options: { json: boolean },
+): Promise<number> {
+  const result = await cancelBatch(
+    db,
+    batchId,
+    `cancelled (verify --cancel, process ${process.pid} on ${hostname()})`,
+  );
+  const id = visibleText(batchId);
+  if (result.outcome === "ended") {
+    const p = result.progress;
+    throw new ReplayError(
+      "USAGE",
+      `Batch ${id} has already ended (${p.status}${p.verdict === null ? "" : `, ${p.verdict.replace("_", " ")}`}); there is nothing to cancel.`,
+      { hint: `replay-runner verify --status ${id} shows its final state.`, details: { batch_id: batchId } },
+    );
+  }
+  if (result.outcome === "in-process") {
+    const pid = result.pid === null ? "?" : String(result.pid);
+    throw new ReplayError(
+      "USAGE",
+      `Batch ${id} runs in one verify process (pid ${pid} on host ${visibleText(result.host ?? "?")}), not on workers; --cancel stops queued batches.`,
+      {
+        hint: `Stop that process itself (Ctrl-C, or kill -INT ${pid} on its host): the batch then ends interrupted.`,
+        details: { batch_id: batchId, pid: result.pid, host: result.host },
+      },
+    );
+  }
+  process.stdout.write(options.json ? `${visibleJson(result.progress)}\n` : cancelledText(result.progress));
+  return 0;
+}
+
+export function cancelUsage(artifactIds: string[], selecting: boolean): ReplayError | undefined {
+  if (artifactIds.length > 0 || selecting)
+    return new ReplayError(
+      "USAGE",
+      "--cancel takes a batch id alone, not a selection or --queue/--status/--wait.",
+      {
+        hint: "e.g. `replay-runner verify --cancel v-20261201T080000-ab12cd`.",
+      },
+    );
   return undefined;
 }

@@ -11,7 +11,14 @@ import { relayInterrupts } from "./interrupts.js";
 import { createReplayServices } from "./replay-services.js";
 import { TerminalReporter, shortenHashes } from "./rerun-reporter.js";
 import { parseOptions } from "./usage-error.js";
-import { queueBatch, queuedText, showStatus, statusUsage } from "./verify-queued.js";
+import {
+  cancelQueued,
+  cancelUsage,
+  queueBatch,
+  queuedText,
+  showStatus,
+  statusUsage,
+} from "./verify-queued.js";
 import {
   addSelectionOptions,
   batchSelectionOf,
@@ -29,6 +36,7 @@ const optionsSchema = selectionSchema.extend({
   queue: z.boolean().default(false),
   status: z.string().min(1, "--status takes a batch id").optional(),
   wait: z.boolean().default(false),
+  cancel: z.string().min(1, "--cancel takes a batch id").optional(),
 });
 
 /** Step lines as `rerun` prints them, then one line per target and the batch's verdict. */
@@ -113,6 +121,10 @@ export function registerVerifyCommand(program: Command): void {
     )
     .option("--status <batch-id>", "how a batch stands: its steps (queued batches) or its verdict")
     .option("--wait", "with --queue or --status: wait for the batch to end; exit as verify does")
+    .option(
+      "--cancel <batch-id>",
+      "cancel a queued batch: nothing more of it starts; steps running on workers finish (exit 2 if it has ended)",
+    )
     .addHelpText(
       "after",
       `\nExit 0 only when every selected target reproduced (a target left out by --max-steps did not).\n--queue exits 0 once the batch is stored (with --wait: as verify); --status exits 0 while the\nbatch runs, then as verify does.\n\n${exitCodesHelp([EXIT.ok, EXIT.notReproduced, EXIT.usage, EXIT.infrastructure, EXIT.registryData, EXIT.integrity, EXIT.output, EXIT.internal, EXIT.sigint, EXIT.sigterm])}`,
@@ -120,6 +132,22 @@ export function registerVerifyCommand(program: Command): void {
     .action(async (artifactIds: string[], raw: unknown, command: Command) => {
       const opts = parseOptions(optionsSchema, raw, "verify");
       const settings = settingsOf(command);
+      if (opts.cancel !== undefined) {
+        const selecting =
+          opts.all ||
+          opts.type !== undefined ||
+          opts.recordedSince !== undefined ||
+          opts.queue ||
+          opts.wait ||
+          opts.status !== undefined;
+        const wrong = cancelUsage(artifactIds, selecting);
+        if (wrong !== undefined) throw wrong;
+        const batch = opts.cancel;
+        process.exitCode = await useRegistry(openRegistry(settings, { migrate: true }), (db) =>
+          cancelQueued(db, batch, { json: opts.json }),
+        );
+        return;
+      }
       if (opts.status !== undefined) {
         const selecting =
           opts.all || opts.type !== undefined || opts.recordedSince !== undefined || opts.queue;

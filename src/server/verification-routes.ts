@@ -1,6 +1,9 @@
-/** The API of batches: POST /api/verifications (a `verify` over HTTP) and GET /api/verifications/:id. */
+/**
+ * The API of batches: POST /api/verifications (a `verify` over HTTP), GET /api/verifications/:id
+ * and DELETE /api/verifications/:id (cancel a queued batch, as `verify --cancel`).
+ */
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { batchProgress } from "../fleet/index.js";
+import { batchProgress, cancelBatch } from "../fleet/index.js";
 import type { AppDeps } from "./app-deps.js";
 import { tokenGuard } from "./bearer-auth.js";
 import { HttpProblem } from "./http-problem.js";
@@ -51,5 +54,36 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: AppDeps):
   app.get("/api/verifications/:id", async (request) => {
     const { id } = parseInput(verificationParamsSchema, request.params, "params");
     return batchProgress(deps.db, id);
+  });
+
+  app.delete("/api/verifications/:id", { onRequest: requireToken }, async (request) => {
+    const { id } = parseInput(verificationParamsSchema, request.params, "params");
+    const result = await cancelBatch(deps.db, id, "cancelled (DELETE /api/verifications/:id)");
+    if (result.outcome === "ended") {
+      const p = result.progress;
+      throw new HttpProblem(
+        409,
+        "Already ended",
+        `Batch ${id} has already ended (${p.status}${p.verdict === null ? "" : `, ${p.verdict.replace("_", " ")}`}); there is nothing to cancel.`,
+        {
+          code: "ALREADY_FINISHED",
+          hint: `GET /api/verifications/${id} has its final state.`,
+          details: { verification_id: id, status: p.status, verdict: p.verdict },
+        },
+      );
+    }
+    if (result.outcome === "in-process") {
+      throw new HttpProblem(
+        409,
+        "Not cancellable here",
+        `Batch ${id} runs in one process (pid ${result.pid ?? "?"} on host ${result.host ?? "?"}), not on workers; only queued batches can be cancelled.`,
+        {
+          code: "NOT_QUEUED",
+          hint: "Stop that process itself (Ctrl-C, or kill -INT <pid> on its host): the batch then ends interrupted.",
+          details: { verification_id: id, pid: result.pid, host: result.host },
+        },
+      );
+    }
+    return result.progress;
   });
 }

@@ -2,6 +2,7 @@
  * POST /api/verifications and GET /api/verifications/:id: on PostgreSQL the batch is queued
  * and serve's own step worker replays it (a container step); on the embedded registry serve
  * runs it in its process. Bad bodies and ids are 400, unknown batches 404, with the reason.
+ * DELETE cancels a queued batch; one that has ended, or runs in one process, is 409.
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -67,7 +68,44 @@ describe.each(BACKENDS)("batches over HTTP (%s)", (backend) => {
       ["fig"],
     ]);
     expect(path.dirname(String(last.report))).toBe(path.join(registry.home, "verifications", id));
+
+    const late = await api.request("DELETE", `/api/verifications/${id}`);
+    expect([late.status, late.json.code, late.json.detail]).toEqual([
+      409,
+      "ALREADY_FINISHED",
+      `Batch ${id} has already ended (finished, reproduced); there is nothing to cancel.`,
+    ]);
+    expect((await api.request("DELETE", "/api/verifications/v-20260101T000000-000000")).status).toBe(404);
   }, 180_000);
+
+  // PostgreSQL only: the rows are written beside the running serve, which the embedded registry
+  // (one process) does not admit.
+  if (backend === "postgres")
+    it("DELETE cancels a queued batch; one running in one process is 409", async () => {
+      // Rows as verify --queue and an in-process verify leave them, without jobs for serve to take.
+      await registry.with(async (db) => {
+        await db.query(
+          `INSERT INTO replay_runner.verifications (id, trigger, selection, status, out_dir, plan)
+         VALUES ('v-20261202T000000-queued', 'command', 'fig', 'queued', '/tmp/q', '{}')`,
+        );
+        await db.query(
+          `INSERT INTO replay_runner.verifications (id, trigger, selection, status, out_dir, worker_id, worker_host, worker_pid, heartbeat_at)
+         VALUES ('v-20261202T000000-inproc', 'command', 'fig', 'running', '/tmp/r', 'w-1', 'host-a', 4242, now())`,
+        );
+      });
+      const cancelled = await api.request("DELETE", "/api/verifications/v-20261202T000000-queued");
+      expect([cancelled.status, cancelled.json.status, cancelled.json.error], cancelled.text).toEqual([
+        200,
+        "interrupted",
+        "cancelled (DELETE /api/verifications/:id)",
+      ]);
+      const inProcess = await api.request("DELETE", "/api/verifications/v-20261202T000000-inproc");
+      expect([inProcess.status, inProcess.json.code, inProcess.json.detail]).toEqual([
+        409,
+        "NOT_QUEUED",
+        "Batch v-20261202T000000-inproc runs in one process (pid 4242 on host host-a), not on workers; only queued batches can be cancelled.",
+      ]);
+    });
 
   it("answers 400 for a body that selects nothing or mixes options, 400/404 for bad and unknown ids", async () => {
     const none = await api.request("POST", "/api/verifications", { body: {} });
