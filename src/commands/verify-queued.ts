@@ -120,7 +120,7 @@ export function cancelledText(p: BatchProgress): string {
   const steps =
     s === null
       ? ""
-      : `: ${s.done} of ${s.total} step(s) done, ${s.running} running (they finish on their workers and are recorded), nothing more starts`;
+      : `: ${s.done} of ${s.total} step(s) done, ${s.running} running (their workers stop them within seconds), nothing more starts`;
   return `cancelled batch ${visibleText(p.id)}${steps}\n  folder: ${visibleText(p.out_dir)} (kept: what was replayed so far)\n`;
 }
 

@@ -123,7 +123,7 @@ export function registerVerifyCommand(program: Command): void {
     .option("--wait", "with --queue or --status: wait for the batch to end; exit as verify does")
     .option(
       "--cancel <batch-id>",
-      "cancel a queued batch: nothing more of it starts; steps running on workers finish (exit 2 if it has ended)",
+      "cancel a queued batch: nothing more of it starts; its running steps are stopped (exit 2 if it has ended)",
     )
     .addHelpText(
       "after",

@@ -85,12 +85,22 @@ export async function claimStep(
   };
 }
 
-/** Tells the other workers that this one's running steps still have a live owner. */
-export async function heartbeatSteps(db: SqlQueryable, ownerId: string): Promise<void> {
-  await db.query(
-    `UPDATE replay_runner.batch_steps SET heartbeat_at = now() WHERE worker_id = $1 AND status = 'running'`,
+/**
+ * Tells the other workers that this one's running steps still have a live owner; returns those
+ * of its running steps whose batch has ended meanwhile (cancelled, failed), to stop them.
+ */
+export async function heartbeatSteps(
+  db: SqlQueryable,
+  ownerId: string,
+): Promise<{ batchId: string; stepId: string }[]> {
+  const rows = await db.query<{ batch_id: string; step_id: string; ended: boolean }>(
+    `UPDATE replay_runner.batch_steps s SET heartbeat_at = now()
+     FROM replay_runner.verifications v
+     WHERE s.worker_id = $1 AND s.status = 'running' AND v.id = s.batch_id
+     RETURNING s.batch_id, s.step_id, v.status <> 'queued' AS ended`,
     [ownerId],
   );
+  return rows.filter((r) => r.ended).map((r) => ({ batchId: r.batch_id, stepId: r.step_id }));
 }
 
 export interface UpstreamRow {

@@ -2,8 +2,8 @@
  * Cancelling a queued batch (`verify --cancel ID`, DELETE /api/verifications/:id): its row is
  * marked interrupted with the reason, in one conditional UPDATE, so a worker's next claim of
  * any of its steps finds nothing to run (claimStep takes a step only of a batch still queued)
- * and no finalize follows. A step already running finishes on its worker and is recorded; its
- * batch folder keeps what was replayed so far.
+ * and no finalize follows. A step already running is stopped by its worker at its next
+ * heartbeat (heartbeatSteps returns it), unrecorded; the batch folder keeps what was replayed.
  */
 import type { SqlQueryable } from "../db/index.js";
 import { batchProgress, type BatchProgress } from "./batch-progress.js";

@@ -69,6 +69,8 @@ export type StepJobOutcome =
 
 class HandedBack extends Error {}
 
+const stepKey = (batchId: string, stepId: string) => JSON.stringify([batchId, stepId]);
+
 export class StepWorker {
   private readonly stopping = new AbortController();
   private readonly blobs: VerifiedBlobs;
@@ -76,6 +78,8 @@ export class StepWorker {
   private timer: NodeJS.Timeout | undefined;
   private sweeping = false;
   private preflight: Promise<void> | undefined;
+  /** Each running step's own stop, by batch and step: aborted when its batch ends under it. */
+  private readonly stepStops = new Map<string, AbortController>();
 
   constructor(private readonly deps: StepWorkerDeps) {
     this.blobs = new VerifiedBlobs(deps.blobRoot);
@@ -128,7 +132,8 @@ export class StepWorker {
     if (this.sweeping) return;
     this.sweeping = true;
     try {
-      await heartbeatSteps(this.deps.db, this.deps.owner.id);
+      for (const ended of await heartbeatSteps(this.deps.db, this.deps.owner.id))
+        this.stepStops.get(stepKey(ended.batchId, ended.stepId))?.abort();
       await this.sweep();
     } catch (error) {
       this.deps.log(`worker sweep: ${messageOf(error)}`);
@@ -204,8 +209,15 @@ export class StepWorker {
       return { kind: "skipped", why: "the registry changed" };
     }
     try {
-      const { row, output, scratch } = await this.replay(job, claim, cs);
+      const { row, output, scratch, batchEnded } = await this.replay(job, claim, cs);
       try {
+        if (batchEnded && row.status === "interrupted") {
+          await release();
+          this.deps.log(
+            `batch ${job.batchId}: step ${job.stepId} stopped, its batch has ended (cancelled or failed)`,
+          );
+          return { kind: "skipped", why: "its batch ended while the step ran" };
+        }
         if (this.stopped() && row.status === "interrupted") {
           await release();
           throw new HandedBack("the worker stopped mid-step");
@@ -232,7 +244,13 @@ export class StepWorker {
     job: StepJob,
     claim: ClaimedStep,
     cs: ChainStep,
-  ): Promise<{ row: ManifestStep; output: { file: string; contentHash: string } | null; scratch: OutDir }> {
+  ): Promise<{
+    row: ManifestStep;
+    output: { file: string; contentHash: string } | null;
+    scratch: OutDir;
+    /** The step was stopped because its batch ended (verify --cancel) while it ran. */
+    batchEnded: boolean;
+  }> {
     const { deps, blobs } = this;
     const upstreamResults = new Map<string, UpstreamResult>();
     for (const up of await upstreamRows(deps.db, job.batchId, claim.upstream)) {
@@ -253,6 +271,15 @@ export class StepWorker {
       });
     }
     const scratch = await OutDir.acquire(workFolder(claim.outDir, deps.owner.id), job.batchId);
+    // Aborted by the worker stopping, or by the heartbeat finding the step's batch ended.
+    const stop = new AbortController();
+    const key = stepKey(job.batchId, job.stepId);
+    const onStopping = () => {
+      stop.abort();
+    };
+    this.stopping.signal.addEventListener("abort", onStopping, { once: true });
+    if (this.stopped()) stop.abort();
+    this.stepStops.set(key, stop);
     try {
       if (handlerFor(cs.step.stepType)?.mode === "container") {
         this.preflight ??= (deps.preflight?.() ?? Promise.resolve()).then(() => deps.executor.ready?.());
@@ -261,7 +288,7 @@ export class StepWorker {
       // A step attempted again and again (its workers died, or failed on it) is recorded failed,
       // from the row the scheduler writes for a step it did not run, so that its batch ends.
       const givenUp = claim.attempts > MAX_STEP_ATTEMPTS;
-      const signal = givenUp ? AbortSignal.abort() : this.stopping.signal;
+      const signal = givenUp ? AbortSignal.abort() : stop.signal;
       const { rows } = await replaySteps(
         {
           blobs,
@@ -285,11 +312,15 @@ export class StepWorker {
         row.status = "failed";
         row.reason = `not run: ${claim.attempts - 1} attempts ended without a result (their workers died or failed)`;
       }
-      return { row, output: this.outputOf(row, scratch), scratch };
+      const batchEnded = stop.signal.aborted && !this.stopped();
+      return { row, output: this.outputOf(row, scratch), scratch, batchEnded };
     } catch (error) {
       await scratch.release();
       await removeTree(scratch.dir).catch(() => undefined);
       throw error;
+    } finally {
+      this.stepStops.delete(key);
+      this.stopping.signal.removeEventListener("abort", onStopping);
     }
   }
 

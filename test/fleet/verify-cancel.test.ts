@@ -13,6 +13,10 @@ import { RegistryFixture } from "../support/registry-fixture.js";
 import { CLI, cliEnv, runCli } from "../support/run-cli.js";
 import { createTestRegistry, type TestRegistry } from "../support/test-registry.js";
 
+const SLOW = `import time
+time.sleep(120)
+open("/out/output", "w").write(open("/in/source").read() + "-slow")
+`;
 const UPPER = `open("/out/output", "w").write(open("/in/source").read().upper())
 `;
 
@@ -31,6 +35,7 @@ describe("cancelling a queued batch", () => {
       await f.scriptStep({ id: "s-up", source: "raw", target: "up", payload: "ABC", script: UPPER });
       await f.artifact("fig", "ABC", { type: "figure" });
       await f.step({ id: "s-fig", source: "up", target: "fig", stepType: "fork" });
+      await f.scriptStep({ id: "s-slow", source: "raw", target: "slow", payload: "abc-slow", script: SLOW });
     });
   });
   afterAll(async () => {
@@ -49,7 +54,7 @@ describe("cancelling a queued batch", () => {
     expect([cancelled.code, cancelled.stderr, cancelled.stdout]).toEqual([
       0,
       "",
-      `cancelled batch ${batchId}: 0 of 3 step(s) done, 0 running (they finish on their workers and are recorded), nothing more starts\n` +
+      `cancelled batch ${batchId}: 0 of 3 step(s) done, 0 running (their workers stop them within seconds), nothing more starts\n` +
         `  folder: ${out} (kept: what was replayed so far)\n`,
     ]);
 
@@ -110,6 +115,43 @@ describe("cancelling a queued batch", () => {
       "",
       `error: Batch ${batchId} has already ended (interrupted); there is nothing to cancel.`,
     ]);
+  }, 120_000);
+
+  it("a step running when its batch is cancelled is stopped within a heartbeat, its container removed", async () => {
+    expect(worker?.exitCode).toBeNull(); // the first test's worker, still running
+    const out = path.join(registry.dir, "cancelled-mid-step");
+    const queued = await cli(["verify", "slow", "--queue", "--json", "--out", out]);
+    expect([queued.code, queued.stderr]).toEqual([0, ""]);
+    const { batchId } = JSON.parse(queued.stdout) as { batchId: string };
+    const stepState = async () =>
+      (
+        await registry.with((db) =>
+          db.query<{ status: string }>(
+            `SELECT status FROM replay_runner.batch_steps WHERE batch_id = $1 AND step_id = 's-slow'`,
+            [batchId],
+          ),
+        )
+      )[0]?.status;
+    const containersOf = () =>
+      execFileSync("docker", ["ps", "-aq", "--filter", `label=org.replay-runner.run=${batchId}`], {
+        encoding: "utf8",
+      });
+    for (let i = 0; i < 600 && (containersOf() === "" || (await stepState()) !== "running"); i++)
+      await sleep(100);
+    expect([await stepState(), containersOf() === ""], workerLog).toEqual(["running", false]);
+
+    const cancelled = await cli(["verify", "--cancel", batchId]);
+    expect([cancelled.code, cancelled.stdout.split("\n")[0]]).toEqual([
+      0,
+      `cancelled batch ${batchId}: 1 of 2 step(s) done, 1 running (their workers stop them within seconds), nothing more starts`,
+    ]);
+    const line = `batch ${batchId}: step s-slow stopped, its batch has ended (cancelled or failed)`;
+    // The worker's heartbeat (every 5 s) finds the batch ended; the step is stopped there.
+    for (let i = 0; i < 300 && !workerLog.includes(line); i++) await sleep(100);
+    expect(workerLog).toContain(line);
+    for (let i = 0; i < 100 && containersOf() !== ""; i++) await sleep(100);
+    expect(containersOf()).toBe("");
+    expect(await stepState()).not.toBe("done");
   }, 120_000);
 
   it("refuses a batch an in-process verify runs, an unknown id and a selection (exit 2)", async () => {
