@@ -12,6 +12,7 @@ import {
   batchExitCode,
   batchProgress,
   cancelBatch,
+  endedState,
   enqueueBatch,
   type BatchProgress,
   type BatchReport,
@@ -137,10 +138,9 @@ export async function cancelQueued(
   );
   const id = visibleText(batchId);
   if (result.outcome === "ended") {
-    const p = result.progress;
     throw new ReplayError(
       "USAGE",
-      `Batch ${id} has already ended (${p.status}${p.verdict === null ? "" : `, ${p.verdict.replace("_", " ")}`}); there is nothing to cancel.`,
+      `Batch ${id} has already ended (${endedState(result.progress)}); there is nothing to cancel.`,
       { hint: `replay-runner verify --status ${id} shows its final state.`, details: { batch_id: batchId } },
     );
   }

@@ -132,15 +132,12 @@ export function registerVerifyCommand(program: Command): void {
     .action(async (artifactIds: string[], raw: unknown, command: Command) => {
       const opts = parseOptions(optionsSchema, raw, "verify");
       const settings = settingsOf(command);
+      const selects = opts.all || opts.type !== undefined || opts.recordedSince !== undefined;
       if (opts.cancel !== undefined) {
-        const selecting =
-          opts.all ||
-          opts.type !== undefined ||
-          opts.recordedSince !== undefined ||
-          opts.queue ||
-          opts.wait ||
-          opts.status !== undefined;
-        const wrong = cancelUsage(artifactIds, selecting);
+        const wrong = cancelUsage(
+          artifactIds,
+          selects || opts.queue || opts.wait || opts.status !== undefined,
+        );
         if (wrong !== undefined) throw wrong;
         const batch = opts.cancel;
         process.exitCode = await useRegistry(openRegistry(settings, { migrate: true }), (db) =>
@@ -149,9 +146,7 @@ export function registerVerifyCommand(program: Command): void {
         return;
       }
       if (opts.status !== undefined) {
-        const selecting =
-          opts.all || opts.type !== undefined || opts.recordedSince !== undefined || opts.queue;
-        const wrong = statusUsage(artifactIds, selecting);
+        const wrong = statusUsage(artifactIds, selects || opts.queue);
         if (wrong !== undefined) throw wrong;
         await using interrupts = relayInterrupts();
         const batch = opts.status;

@@ -18,23 +18,24 @@ export type BatchCancel =
 
 /** Cancels a queued batch; an unknown id throws NOT_FOUND (batchProgress). */
 export async function cancelBatch(db: SqlQueryable, batchId: string, reason: string): Promise<BatchCancel> {
-  const updated = await db.query(
-    `UPDATE replay_runner.verifications SET status = 'interrupted', error = $2, finished_at = now()
-     WHERE id = $1 AND status = 'queued' RETURNING id`,
+  // One statement: the update, and the row's owner as it was (the outer SELECT sees the row
+  // before the update), for the answer when the batch was not queued.
+  const rows = await db.query<{ cancelled: boolean; worker_pid: number | null; worker_host: string | null }>(
+    `WITH cancelled AS (
+       UPDATE replay_runner.verifications SET status = 'interrupted', error = $2, finished_at = now()
+       WHERE id = $1 AND status = 'queued' RETURNING id)
+     SELECT EXISTS (SELECT 1 FROM cancelled) AS cancelled, worker_pid, worker_host
+     FROM replay_runner.verifications WHERE id = $1`,
     [batchId, reason],
   );
   const progress = await batchProgress(db, batchId);
-  if (updated.length > 0) return { outcome: "cancelled", progress };
+  const row = rows[0];
+  if (row?.cancelled === true) return { outcome: "cancelled", progress };
   if (progress.status !== "running") return { outcome: "ended", progress };
-  const owners = await db.query<{ worker_pid: number | null; worker_host: string | null }>(
-    `SELECT worker_pid, worker_host FROM replay_runner.verifications WHERE id = $1`,
-    [batchId],
-  );
-  const owner = owners[0];
-  return {
-    outcome: "in-process",
-    progress,
-    pid: owner?.worker_pid ?? null,
-    host: owner?.worker_host ?? null,
-  };
+  return { outcome: "in-process", progress, pid: row?.worker_pid ?? null, host: row?.worker_host ?? null };
+}
+
+/** An ended batch's state in words, for the refusal to cancel it: "finished, not reproduced". */
+export function endedState(progress: BatchProgress): string {
+  return `${progress.status}${progress.verdict === null ? "" : `, ${progress.verdict.replace("_", " ")}`}`;
 }

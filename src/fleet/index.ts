@@ -22,6 +22,6 @@ export { StepWorker } from "./step-worker.js";
 export type { StepJobOutcome, StepWorkerDeps } from "./step-worker.js";
 export { finalizeBatch } from "./finalize-batch.js";
 export { batchEnded, batchProgress } from "./batch-progress.js";
-export { cancelBatch } from "./cancel-batch.js";
+export { cancelBatch, endedState } from "./cancel-batch.js";
 export type { BatchCancel } from "./cancel-batch.js";
 export type { BatchProgress } from "./batch-progress.js";

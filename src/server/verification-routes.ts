@@ -3,7 +3,7 @@
  * and DELETE /api/verifications/:id (cancel a queued batch, as `verify --cancel`).
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { batchProgress, cancelBatch } from "../fleet/index.js";
+import { batchProgress, cancelBatch, endedState } from "../fleet/index.js";
 import type { AppDeps } from "./app-deps.js";
 import { tokenGuard } from "./bearer-auth.js";
 import { HttpProblem } from "./http-problem.js";
@@ -64,7 +64,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: AppDeps):
       throw new HttpProblem(
         409,
         "Already ended",
-        `Batch ${id} has already ended (${p.status}${p.verdict === null ? "" : `, ${p.verdict.replace("_", " ")}`}); there is nothing to cancel.`,
+        `Batch ${id} has already ended (${endedState(p)}); there is nothing to cancel.`,
         {
           code: "ALREADY_FINISHED",
           hint: `GET /api/verifications/${id} has its final state.`,
